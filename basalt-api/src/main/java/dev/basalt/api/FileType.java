@@ -1,0 +1,6 @@
+package dev.basalt.api;
+
+/** Kind of a file in the guest. Symlinks are reported as such, never followed. */
+public enum FileType {
+    FILE, DIRECTORY, SYMLINK, OTHER
+}

@@ -1,0 +1,89 @@
+package dev.basalt.api;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * What to create. Start from {@link #defaults()} and use the {@code with*} methods.
+ *
+ * @param image        name of a guest image known to the manager ("default" is built by the project)
+ * @param kernel       optional kernel (an uncompressed vmlinux with a PVH entry) overriding the image's
+ * @param initrd       optional initramfs overriding the image's; must contain the Basalt agent as /init
+ * @param vcpus        number of virtual CPUs, 1..64 (and at most the manager's limit)
+ * @param memoryMib    guest memory in MiB, 64..65536 (and at most what the host can give)
+ * @param labels       free-form key/value labels, keys {@code [a-zA-Z0-9._/-]{1,63}}, values up to 255 chars
+ * @param bootTimeout  how long to wait for the guest agent before the sandbox is FAILED
+ */
+public record SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int memoryMib,
+                          Map<String, String> labels, Duration bootTimeout) {
+
+    public static final int MIN_MEMORY_MIB = 64;
+    public static final int MAX_MEMORY_MIB = 65536;
+    public static final int MAX_VCPUS = 64;
+    private static final Pattern LABEL_KEY = Pattern.compile("[a-zA-Z0-9._/-]{1,63}");
+    private static final Pattern IMAGE_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
+
+    public SandboxSpec {
+        Objects.requireNonNull(image, "image");
+        if (!IMAGE_NAME.matcher(image).matches()) {
+            throw new BasaltException.InvalidArgument("image name '" + image
+                    + "' is invalid: use lowercase letters, digits, '.', '_' or '-' (1-63 chars)");
+        }
+        if (vcpus < 1 || vcpus > MAX_VCPUS) {
+            throw new BasaltException.InvalidArgument("vcpus must be between 1 and " + MAX_VCPUS + ", got " + vcpus);
+        }
+        if (memoryMib < MIN_MEMORY_MIB || memoryMib > MAX_MEMORY_MIB) {
+            throw new BasaltException.InvalidArgument("memory must be between " + MIN_MEMORY_MIB + " and "
+                    + MAX_MEMORY_MIB + " MiB, got " + memoryMib + " MiB");
+        }
+        labels = Map.copyOf(Objects.requireNonNull(labels, "labels"));
+        labels.forEach((k, v) -> {
+            if (!LABEL_KEY.matcher(k).matches()) {
+                throw new BasaltException.InvalidArgument("label key '" + k + "' is invalid: use 1-63 of [a-zA-Z0-9._/-]");
+            }
+            if (v.length() > 255) {
+                throw new BasaltException.InvalidArgument("label '" + k + "' value is longer than 255 characters");
+            }
+        });
+        Objects.requireNonNull(bootTimeout, "bootTimeout");
+        if (bootTimeout.isNegative() || bootTimeout.isZero()) {
+            throw new BasaltException.InvalidArgument("boot timeout must be positive, got " + bootTimeout);
+        }
+    }
+
+    /** The default image, 1 vCPU, 256 MiB, no labels, 60 s boot timeout. */
+    public static SandboxSpec defaults() {
+        return new SandboxSpec("default", null, null, 1, 256, Map.of(), Duration.ofSeconds(60));
+    }
+
+    public SandboxSpec withImage(String image) {
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout);
+    }
+
+    public SandboxSpec withKernel(Path kernel) {
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout);
+    }
+
+    public SandboxSpec withInitrd(Path initrd) {
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout);
+    }
+
+    public SandboxSpec withVcpus(int vcpus) {
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout);
+    }
+
+    public SandboxSpec withMemoryMib(int memoryMib) {
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout);
+    }
+
+    public SandboxSpec withLabels(Map<String, String> labels) {
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout);
+    }
+
+    public SandboxSpec withBootTimeout(Duration bootTimeout) {
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout);
+    }
+}

@@ -1,0 +1,100 @@
+package dev.basalt.api;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The port: everything Basalt can do with sandboxes, addressed by id. The embedded manager
+ * implements it directly; the gRPC server and the CLI are thin adapters over it.
+ *
+ * <p>Every method throws a {@link BasaltException}: {@code NotFound} for an unknown id,
+ * {@code WrongState} when the sandbox's state does not allow the operation (each method says
+ * which states it needs), {@code InvalidArgument} for bad input. Methods are thread-safe;
+ * any number of operations may run at once on one sandbox.
+ */
+public interface Sandboxes extends AutoCloseable {
+
+    /**
+     * Creates a sandbox and waits until its guest agent answers (state READY).
+     * Allowed at any time while the manager is open.
+     *
+     * @throws BasaltException.InvalidArgument for an unknown image or missing kernel/initrd
+     * @throws BasaltException.ResourceExhausted if the host cannot give the memory asked for
+     * @throws BasaltException.Unavailable if the VM failed to boot (the sandbox stays listed as FAILED
+     *         with the reason, until removed)
+     */
+    SandboxInfo create(SandboxSpec spec);
+
+    /** Current view of one sandbox. Allowed in every state. */
+    SandboxInfo inspect(String id);
+
+    /** All sandboxes, oldest first. */
+    List<SandboxInfo> list();
+
+    /**
+     * Runs a command to completion and returns its exit status and buffered output.
+     * Only when READY or RUNNING.
+     */
+    ExecResult exec(String id, ExecRequest request);
+
+    /**
+     * Runs a command to completion, streaming its output to {@code output} as it arrives;
+     * the returned result has empty stdout/stderr. Only when READY or RUNNING.
+     */
+    ExecResult exec(String id, ExecRequest request, ExecOutput output);
+
+    /**
+     * Starts a command with an open stdin and returns at once; output goes to {@code output}.
+     * {@link ExecRequest#stdin()} is ignored: write stdin through the returned process.
+     * Only when READY or RUNNING.
+     */
+    ExecProcess start(String id, ExecRequest request, ExecOutput output);
+
+    /**
+     * Writes {@code data} to the guest file {@code path} (absolute), replacing it atomically;
+     * parent directories are created. Only when READY or RUNNING.
+     */
+    void writeFile(String id, String path, InputStream data, int mode);
+
+    /** Streams the guest file {@code path} into {@code sink}. Only when READY or RUNNING. */
+    FileInfo readFile(String id, String path, OutputStream sink);
+
+    /** Metadata of a guest path (symlinks not followed). Only when READY or RUNNING. */
+    FileInfo stat(String id, String path);
+
+    /** Entries of a guest directory, sorted by name. Only when READY or RUNNING. */
+    List<FileInfo> listFiles(String id, String path);
+
+    /** Creates a guest directory and its parents (like mkdir -p). Only when READY or RUNNING. */
+    void mkdir(String id, String path);
+
+    /** Removes a guest file or directory (recursively if asked). Only when READY or RUNNING. */
+    void removeFile(String id, String path, boolean recursive);
+
+    /** Renames a guest file or directory. Only when READY or RUNNING. */
+    void rename(String id, String from, String to);
+
+    /**
+     * The tail of the sandbox's serial console (kernel and init messages), at most
+     * {@code maxBytes}. Allowed in every state until removed.
+     */
+    String consoleLog(String id, int maxBytes);
+
+    /**
+     * Stops the sandbox: asks the guest to power off, and kills the VM if it has not within
+     * {@code grace}. Running execs end. Allowed in every state; a no-op when already STOPPED or FAILED.
+     */
+    SandboxInfo stop(String id, Duration grace);
+
+    /**
+     * Stops the sandbox if needed (with a short grace) and forgets it, deleting its files.
+     * Allowed in every state.
+     */
+    void remove(String id);
+
+    /** Removes every sandbox this manager created and releases its resources. */
+    @Override
+    void close();
+}

@@ -1,0 +1,16 @@
+package dev.basalt.vmm;
+
+/** A VMM backend that boots VMs. The QEMU backend is the only one today. */
+public interface Hypervisor {
+
+    /** The accelerator this backend uses for every VM it launches. */
+    Accel accel();
+
+    /**
+     * Starts a VM. Returns once the VMM process runs and its sockets exist; the guest boots on
+     * in the background (readiness is the guest agent's answer, checked by the caller).
+     *
+     * @throws dev.basalt.api.BasaltException.Internal if the VMM cannot be started
+     */
+    VmHandle launch(VmSpec spec);
+}

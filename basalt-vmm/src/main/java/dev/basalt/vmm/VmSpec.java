@@ -1,0 +1,55 @@
+package dev.basalt.vmm;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Everything a hypervisor needs to boot one VM.
+ *
+ * @param name          short unique name (used for the process title and logs)
+ * @param kernel        uncompressed kernel (vmlinux with a PVH entry)
+ * @param initrd        initramfs, or null
+ * @param cmdlineExtra  kernel command line added after Basalt's own parameters
+ * @param vcpus         virtual CPUs
+ * @param memoryMib     guest memory
+ * @param acpi          whether the machine has ACPI (kernels without virtio-mmio cmdline
+ *                      discovery need it to find their devices)
+ * @param runDir        an existing, private directory for the VM's sockets and logs
+ * @param dieWithParent kill the VM when the launching process dies (embedded use); false for a
+ *                      daemon that reattaches after a restart
+ */
+public record VmSpec(String name, Path kernel, Path initrd, String cmdlineExtra, int vcpus, int memoryMib,
+                     boolean acpi, Path runDir, boolean dieWithParent) {
+    public VmSpec {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(runDir, "runDir");
+        cmdlineExtra = cmdlineExtra == null ? "" : cmdlineExtra.strip();
+        if (vcpus < 1) {
+            throw new IllegalArgumentException("vcpus must be >= 1");
+        }
+        if (memoryMib < 16) {
+            throw new IllegalArgumentException("memoryMib must be >= 16");
+        }
+    }
+
+    /** The unix socket the guest agent's virtio-serial port is connected to. */
+    public Path agentSocket() {
+        return runDir.resolve("agent.sock");
+    }
+
+    /** The QMP control socket. */
+    public Path qmpSocket() {
+        return runDir.resolve("qmp.sock");
+    }
+
+    /** The serial console log (kernel and init messages). */
+    public Path consoleLog() {
+        return runDir.resolve("console.log");
+    }
+
+    /** QEMU's own stdout/stderr. */
+    public Path vmmLog() {
+        return runDir.resolve("vmm.log");
+    }
+}

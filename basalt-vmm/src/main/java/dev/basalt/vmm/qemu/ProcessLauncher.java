@@ -1,0 +1,67 @@
+package dev.basalt.vmm.qemu;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Starts child processes so that they die with this JVM when asked to.
+ *
+ * <p>The kernel's parent-death signal ({@code PR_SET_PDEATHSIG}, set here through
+ * {@code setpriv --pdeathsig KILL}) fires when the <em>thread</em> that forked the child ends, not
+ * only the process. So every such child is forked from one dedicated platform thread that lives as
+ * long as the JVM; a child then gets SIGKILL exactly when the JVM dies, even by {@code kill -9}.
+ */
+public final class ProcessLauncher {
+    private static final ExecutorService FORKER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "basalt-process-launcher");
+        t.setDaemon(true);
+        return t;
+    });
+    private static final String SETPRIV = "/usr/bin/setpriv";
+
+    private ProcessLauncher() {
+    }
+
+    /**
+     * Starts {@code command} with stdin from /dev/null and stdout+stderr appended to {@code log}.
+     *
+     * @param dieWithParent SIGKILL the child when this JVM dies
+     */
+    public static Process start(List<String> command, Path log, boolean dieWithParent) throws IOException {
+        List<String> full = new ArrayList<>();
+        if (dieWithParent && Files.isExecutable(Path.of(SETPRIV))) {
+            full.addAll(List.of(SETPRIV, "--pdeathsig", "KILL", "--"));
+        }
+        full.addAll(command);
+        ProcessBuilder pb = new ProcessBuilder(full)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectErrorStream(true);
+        CompletableFuture<Process> started = CompletableFuture.supplyAsync(() -> {
+            try {
+                return pb.start();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, FORKER);
+        try {
+            return started.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting " + command.getFirst(), e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof java.io.UncheckedIOException u) {
+                throw u.getCause();
+            }
+            throw new IOException("cannot start " + command.getFirst() + ": " + e.getCause(), e.getCause());
+        }
+    }
+}

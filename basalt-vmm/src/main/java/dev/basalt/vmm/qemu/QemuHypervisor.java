@@ -1,0 +1,126 @@
+package dev.basalt.vmm.qemu;
+
+import dev.basalt.api.BasaltException;
+import dev.basalt.vmm.Accel;
+import dev.basalt.vmm.AccelDetector;
+import dev.basalt.vmm.Hypervisor;
+import dev.basalt.vmm.VmHandle;
+import dev.basalt.vmm.VmSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The QEMU backend: one {@code qemu-system-x86_64 -M microvm} process per VM. */
+public final class QemuHypervisor implements Hypervisor {
+    private static final Logger log = LoggerFactory.getLogger(QemuHypervisor.class);
+    private static final long SOCKET_WAIT_MILLIS = 10_000;
+
+    private final String qemuBinary;
+    private final AccelDetector.Decision accel;
+    private final QemuCommandLine commandLine;
+
+    public QemuHypervisor(String qemuBinary, AccelDetector.Decision accel, long hostTscKhz) {
+        this.qemuBinary = qemuBinary;
+        this.accel = accel;
+        this.commandLine = new QemuCommandLine(qemuBinary, accel.accel(), hostTscKhz);
+    }
+
+    /** Finds QEMU on this host and detects the accelerator. */
+    public static QemuHypervisor detect() {
+        String binary = findQemu();
+        AccelDetector detector = new AccelDetector(Path.of("/proc/cpuinfo"), Path.of("/dev/kvm"),
+                dev -> probeKvm(binary));
+        return new QemuHypervisor(binary, detector.detect(), HostCpu.tscKhz());
+    }
+
+    private static String findQemu() {
+        String override = System.getProperty("basalt.qemu", System.getenv("BASALT_QEMU"));
+        if (override != null && !override.isBlank()) {
+            return override;
+        }
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            Path candidate = Path.of(dir, "qemu-system-x86_64");
+            if (Files.isExecutable(candidate)) {
+                return candidate.toString();
+            }
+        }
+        throw new BasaltException.Internal("qemu-system-x86_64 not found in PATH: install the Debian package "
+                + "qemu-system-x86 (bin/basalt and bin/test do this when run as root)");
+    }
+
+    /** Starts QEMU with KVM on an empty machine and checks that it comes up. */
+    private static boolean probeKvm(String binary) {
+        try {
+            Process p = new ProcessBuilder(binary, "-M", "microvm", "-accel", "kvm", "-nodefaults",
+                    "-display", "none", "-S", "-qmp", "stdio")
+                    .redirectErrorStream(true).start();
+            p.getOutputStream().write("{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"quit\"}\n".getBytes());
+            p.getOutputStream().flush();
+            boolean done = p.waitFor(10, TimeUnit.SECONDS);
+            if (!done) {
+                p.destroyForcibly();
+                return false;
+            }
+            return p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @Override
+    public Accel accel() {
+        return accel.accel();
+    }
+
+    /** Why this accelerator was chosen. */
+    public String accelReason() {
+        return accel.reason();
+    }
+
+    @Override
+    public VmHandle launch(VmSpec spec) {
+        List<String> cmd = commandLine.build(spec);
+        log.debug("starting VM {}: {}", spec.name(), String.join(" ", cmd));
+        Process process;
+        try {
+            process = ProcessLauncher.start(cmd, spec.vmmLog(), spec.dieWithParent());
+        } catch (IOException e) {
+            throw new BasaltException.Internal("cannot start " + qemuBinary + ": " + e.getMessage(), e);
+        }
+        QemuVm vm = new QemuVm(spec, accel.accel(), process);
+        awaitSockets(vm, spec);
+        return vm;
+    }
+
+    /** QEMU creates its listening sockets before the guest starts; wait for them or for an early exit. */
+    private static void awaitSockets(QemuVm vm, VmSpec spec) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SOCKET_WAIT_MILLIS);
+        while (!(Files.exists(spec.agentSocket()) && Files.exists(spec.qmpSocket()))) {
+            if (!vm.isAlive()) {
+                vm.kill();
+                throw new BasaltException.Internal("QEMU exited at start-up (exit code " + vm.exited().join()
+                        + "): " + vm.vmmLogTail(2000).strip());
+            }
+            if (System.nanoTime() > deadline) {
+                vm.kill();
+                throw new BasaltException.Internal("QEMU did not create its sockets within "
+                        + SOCKET_WAIT_MILLIS + " ms: " + vm.vmmLogTail(2000).strip());
+            }
+            Thread.onSpinWait();
+            try {
+                Thread.sleep(0, 200_000);
+            } catch (InterruptedException e) {
+                vm.kill();
+                Thread.currentThread().interrupt();
+                throw new BasaltException.Internal("interrupted while starting VM " + spec.name());
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.basalt.vmm.qemu;
+
+import dev.basalt.vmm.Accel;
+import dev.basalt.vmm.VmHandle;
+import dev.basalt.vmm.VmSpec;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A QEMU process running one VM. */
+final class QemuVm implements VmHandle {
+    private static final Logger log = LoggerFactory.getLogger(QemuVm.class);
+
+    private final VmSpec spec;
+    private final Accel accel;
+    private final Process process;
+    private final CompletableFuture<Integer> exited;
+
+    QemuVm(VmSpec spec, Accel accel, Process process) {
+        this.spec = spec;
+        this.accel = accel;
+        this.process = process;
+        this.exited = process.onExit().thenApply(Process::exitValue);
+    }
+
+    @Override
+    public VmSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public Accel accel() {
+        return accel;
+    }
+
+    @Override
+    public long pid() {
+        return process.pid();
+    }
+
+    @Override
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    @Override
+    public CompletableFuture<Integer> exited() {
+        return exited;
+    }
+
+    @Override
+    public boolean awaitExit(Duration timeout) {
+        try {
+            return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @Override
+    public void kill() {
+        if (process.isAlive()) {
+            log.debug("killing VM {} (pid {})", spec.name(), process.pid());
+            process.destroyForcibly();
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                process.waitFor();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String vmmLogTail(int maxBytes) {
+        return tail(spec.vmmLog(), maxBytes);
+    }
+
+    /** The last {@code maxBytes} of a text file, empty if it cannot be read. */
+    static String tail(Path file, int maxBytes) {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+            long len = f.length();
+            long start = Math.max(0, len - maxBytes);
+            byte[] buf = new byte[(int) (len - start)];
+            f.seek(start);
+            f.readFully(buf);
+            return new String(buf, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "QemuVm[" + spec.name() + ", pid " + process.pid() + "]";
+    }
+}
