@@ -1,0 +1,152 @@
+/* PID 1 duties: filesystems, kernel modules, hostname, loopback, the port. */
+#define _GNU_SOURCE
+#include "agent.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define PORT_NAME "basalt.agent"
+#define PORT_WAIT_MS 10000
+
+static void mnt(const char *src, const char *dir, const char *type, unsigned long flags, const char *opts)
+{
+    mkdir(dir, 0755);
+    if (mount(src, dir, type, flags, opts) < 0 && errno != EBUSY)
+        logf_("mount %s on %s: %s", type, dir, strerror(errno));
+}
+
+static void load_modules(void)
+{
+    FILE *f = fopen("/etc/basalt/modules", "re");
+    char line[4096];
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        char *p = line + strspn(line, " \t");
+        if (*p == 0 || *p == '#')
+            continue;
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            logf_("module %s: %s", p, strerror(errno));
+            continue;
+        }
+        if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
+            logf_("finit_module %s: %s", p, strerror(errno));
+        close(fd);
+    }
+    fclose(f);
+}
+
+static void set_hostname(void)
+{
+    char cmd[4096];
+    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, cmd, sizeof cmd - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    cmd[n] = 0;
+    for (char *tok = strtok(cmd, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
+        if (strncmp(tok, "basalt.hostname=", 16) == 0 && tok[16]) {
+            if (sethostname(tok + 16, strlen(tok + 16)) < 0)
+                logf_("sethostname %s: %s", tok + 16, strerror(errno));
+        }
+}
+
+static void loopback_up(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0 ||
+        (ifr.ifr_flags |= IFF_UP | IFF_RUNNING, ioctl(s, SIOCSIFFLAGS, &ifr) < 0))
+        logf_("bringing lo up: %s", strerror(errno));
+    if (s >= 0)
+        close(s);
+}
+
+void init_system(void)
+{
+    mnt("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+    log_open_console();
+    mnt("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    mnt("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    mnt("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "ptmxmode=0666,mode=0620");
+    struct stat st;
+    if (lstat("/dev/ptmx", &st) < 0 && symlink("pts/ptmx", "/dev/ptmx") < 0)
+        logf_("symlink /dev/ptmx: %s", strerror(errno));
+    mnt("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+    mnt("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+    mnt("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+    load_modules();
+    set_hostname();
+    loopback_up();
+}
+
+/* Name of the /dev node whose virtio-ports name is PORT_NAME, or -1. */
+static int find_port(char *dev, size_t len)
+{
+    DIR *d = opendir("/sys/class/virtio-ports");
+    struct dirent *de;
+    int found = -1;
+    if (!d)
+        return -1;
+    while (found < 0 && (de = readdir(d)) != NULL) {
+        char path[512], name[64] = {0};
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "/sys/class/virtio-ports/%s/name", de->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, name, sizeof name - 1);
+        close(fd);
+        if (n > 0 && strncmp(name, PORT_NAME, strlen(PORT_NAME)) == 0 &&
+            (name[strlen(PORT_NAME)] == 0 || name[strlen(PORT_NAME)] == '\n')) {
+            snprintf(dev, len, "/dev/%s", de->d_name);
+            found = 0;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+int open_agent_port(void)
+{
+    char dev[300];
+    int64_t end = now_ms() + PORT_WAIT_MS;
+    do {
+        if (find_port(dev, sizeof dev) == 0) {
+            int fd = open(dev, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+            if (fd >= 0)
+                return fd;
+        }
+        usleep(5000);
+    } while (now_ms() < end);
+    logf_("virtio port %s not found after %d ms", PORT_NAME, PORT_WAIT_MS);
+    return -1;
+}
+
+void init_poweroff(void)
+{
+    kill(-1, SIGKILL);
+    sync();
+    reboot(RB_POWER_OFF);
+    logf_("reboot: %s", strerror(errno));
+}

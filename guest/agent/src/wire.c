@@ -1,0 +1,381 @@
+/* Frame codec: schema-driven decode/encode of every protocol v1 message. */
+#include "wire.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const schema_t SCHEMAS[] = {
+    {T_HELLO, "HELLO", "w", {"version"}},
+    {T_PING, "PING", "q", {"nonce"}},
+    {T_WINDOW, "WINDOW", "w", {"increment"}},
+    {T_CANCEL, "CANCEL", "", {0}},
+    {T_EXEC, "EXEC", "AASwbhh", {"argv", "env", "cwd", "timeout_ms", "flags", "rows", "cols"}},
+    {T_STDIN, "STDIN", "B", {"data"}},
+    {T_STDIN_CLOSE, "STDIN_CLOSE", "", {0}},
+    {T_SIGNAL, "SIGNAL", "i", {"signo"}},
+    {T_RESIZE, "RESIZE", "hh", {"rows", "cols"}},
+    {T_FILE_WRITE, "FILE_WRITE", "Swb", {"path", "mode", "flags"}},
+    {T_FILE_DATA, "FILE_DATA", "B", {"data"}},
+    {T_FILE_END, "FILE_END", "", {0}},
+    {T_FILE_READ, "FILE_READ", "S", {"path"}},
+    {T_STAT, "STAT", "S", {"path"}},
+    {T_LIST, "LIST", "S", {"path"}},
+    {T_MKDIR, "MKDIR", "Sw", {"path", "mode"}},
+    {T_REMOVE, "REMOVE", "Sb", {"path", "recursive"}},
+    {T_RENAME, "RENAME", "SS", {"from", "to"}},
+    {T_SHUTDOWN, "SHUTDOWN", "", {0}},
+    {T_OK, "OK", "", {0}},
+    {T_HELLO_REPLY, "HELLO_REPLY", "wSS", {"version", "agent_version", "kernel_release"}},
+    {T_PONG, "PONG", "q", {"nonce"}},
+    {T_ERROR, "ERROR", "hS", {"code", "message"}},
+    {T_EXEC_STARTED, "EXEC_STARTED", "i", {"pid"}},
+    {T_STDOUT, "STDOUT", "B", {"data"}},
+    {T_STDERR, "STDERR", "B", {"data"}},
+    {T_EXIT, "EXIT", "bi", {"kind", "value"}},
+    {T_STAT_RESULT, "STAT_RESULT", "bwql", {"type", "mode", "size", "mtime_ms"}},
+    {T_DIR_ENTRIES, "DIR_ENTRIES", "E", {"entries"}},
+};
+
+static const char *ERR_NAMES[] = {
+    "", "BAD_FRAME", "FRAME_TOO_LARGE", "UNKNOWN_TYPE", "UNSUPPORTED_VERSION",
+    "STREAM_BUSY", "INVALID_ARGUMENT", "NOT_FOUND", "PERMISSION", "EXISTS",
+    "NOT_A_DIRECTORY", "IS_A_DIRECTORY", "NOT_EMPTY", "NO_SPACE", "IO",
+    "CANCELLED", "RESOURCE_EXHAUSTED",
+};
+
+const schema_t *schema_of(uint8_t type)
+{
+    for (size_t i = 0; i < sizeof SCHEMAS / sizeof SCHEMAS[0]; i++)
+        if (SCHEMAS[i].type == type)
+            return &SCHEMAS[i];
+    return NULL;
+}
+
+const char *err_name(int code)
+{
+    if (code < 1 || code > E_RESOURCE_EXHAUSTED)
+        return "UNKNOWN";
+    return ERR_NAMES[code];
+}
+
+/* ---- buffers ---- */
+
+void buf_put(buf_t *b, const void *p, size_t n)
+{
+    if (b->off > 0 && b->off == b->len)
+        b->off = b->len = 0;
+    if (b->len + n > b->cap) {
+        if (b->off > 0) { /* compact first */
+            memmove(b->d, b->d + b->off, b->len - b->off);
+            b->len -= b->off;
+            b->off = 0;
+        }
+        if (b->len + n > b->cap) {
+            size_t cap = b->cap ? b->cap : 4096;
+            while (cap < b->len + n)
+                cap *= 2;
+            uint8_t *d = realloc(b->d, cap);
+            if (!d)
+                abort();
+            b->d = d;
+            b->cap = cap;
+        }
+    }
+    if (n)
+        memcpy(b->d + b->len, p, n);
+    b->len += n;
+}
+
+void buf_consume(buf_t *b, size_t n)
+{
+    b->off += n;
+    if (b->off >= b->len)
+        b->off = b->len = 0;
+}
+
+size_t buf_pending(const buf_t *b) { return b->len - b->off; }
+
+void buf_free(buf_t *b)
+{
+    free(b->d);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- UTF-8 ---- */
+
+int utf8_valid(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        size_t k;
+        uint32_t cp;
+        if (c == 0)
+            return 0;
+        if (c < 0x80) { i++; continue; }
+        if ((c & 0xE0) == 0xC0) { k = 1; cp = c & 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { k = 2; cp = c & 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { k = 3; cp = c & 0x07; }
+        else return 0;
+        if (i + k >= n)
+            return 0;
+        for (size_t j = 1; j <= k; j++) {
+            if ((p[i + j] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i + j] & 0x3F);
+        }
+        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+/* ---- decoding ---- */
+
+typedef struct {
+    const uint8_t *p;
+    uint32_t len, pos;
+    int bad;
+} rd_t;
+
+static uint64_t rd_int(rd_t *r, unsigned n)
+{
+    uint64_t v = 0;
+    if (r->bad || r->len - r->pos < n) {
+        r->bad = 1;
+        return 0;
+    }
+    for (unsigned i = 0; i < n; i++)
+        v = (v << 8) | r->p[r->pos++];
+    return v;
+}
+
+static const uint8_t *rd_bytes(rd_t *r, uint32_t *len)
+{
+    *len = (uint32_t)rd_int(r, 4);
+    if (r->bad || r->len - r->pos < *len) {
+        r->bad = 1;
+        return NULL;
+    }
+    const uint8_t *p = r->p + r->pos;
+    r->pos += *len;
+    return p;
+}
+
+static char *rd_str(rd_t *r, uint32_t *len)
+{
+    const uint8_t *p = rd_bytes(r, len);
+    if (!p || !utf8_valid(p, *len)) {
+        r->bad = 1;
+        return NULL;
+    }
+    char *s = malloc(*len + 1);
+    if (!s)
+        abort();
+    memcpy(s, p, *len);
+    s[*len] = 0;
+    return s;
+}
+
+static unsigned int_width(char k)
+{
+    switch (k) {
+    case 'b': return 1;
+    case 'h': return 2;
+    case 'w': case 'i': return 4;
+    default: return 8;
+    }
+}
+
+/* Upper bound on elements so a hostile count cannot make us allocate much. */
+static int count_ok(rd_t *r, uint32_t n, uint32_t min_each)
+{
+    if ((uint64_t)n * min_each > r->len - r->pos) {
+        r->bad = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static void rd_field(rd_t *r, char k, field_t *f)
+{
+    uint32_t len;
+    switch (k) {
+    case 'B':
+        f->p = rd_bytes(r, &f->len);
+        break;
+    case 'S':
+        f->s = rd_str(r, &f->len);
+        break;
+    case 'A':
+        f->n = (uint32_t)rd_int(r, 4);
+        if (r->bad || !count_ok(r, f->n, 4))
+            return;
+        f->v = calloc(f->n + 1, sizeof(char *));
+        for (uint32_t i = 0; i < f->n && !r->bad; i++)
+            f->v[i] = rd_str(r, &len);
+        break;
+    case 'E':
+        f->n = (uint32_t)rd_int(r, 4);
+        if (r->bad || !count_ok(r, f->n, 4 + 1 + 4 + 8 + 8))
+            return;
+        f->e = calloc(f->n + 1, sizeof(entry_t));
+        for (uint32_t i = 0; i < f->n && !r->bad; i++) {
+            entry_t *e = &f->e[i];
+            e->name = rd_str(r, &len);
+            e->type = (uint8_t)rd_int(r, 1);
+            e->mode = (uint32_t)rd_int(r, 4);
+            e->size = rd_int(r, 8);
+            e->mtime_ms = (int64_t)rd_int(r, 8);
+        }
+        break;
+    default:
+        f->u = rd_int(r, int_width(k));
+    }
+}
+
+/* Value checks beyond the field syntax: 0, E_BAD_FRAME, or E_INVALID_ARGUMENT
+ * for unknown flag bits (the error table's "bad flags"). */
+static int values_check(const msg_t *m)
+{
+    switch (m->type) {
+    case T_WINDOW: return m->f[0].u > 0 ? 0 : E_BAD_FRAME;
+    case T_REMOVE: return m->f[1].u <= 1 ? 0 : E_BAD_FRAME;
+    case T_EXEC: return (m->f[4].u & ~0x07u) ? E_INVALID_ARGUMENT : 0;
+    case T_FILE_WRITE: return (m->f[2].u & ~0x03u) ? E_INVALID_ARGUMENT : 0;
+    default: return 0;
+    }
+}
+
+int msg_decode(uint32_t stream, uint8_t type, const uint8_t *p, uint32_t len, msg_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->stream = stream;
+    m->type = type;
+    m->owned = 1;
+    const schema_t *sc = schema_of(type);
+    if (!sc)
+        return E_UNKNOWN_TYPE;
+    rd_t r = {p, len, 0, 0};
+    for (int i = 0; sc->fmt[i] && !r.bad; i++)
+        rd_field(&r, sc->fmt[i], &m->f[i]);
+    int rc = (r.bad || r.pos != r.len) ? E_BAD_FRAME : values_check(m);
+    if (rc)
+        msg_free(m);
+    return rc;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int frame_decode(const uint8_t *p, size_t n, msg_t *m)
+{
+    memset(m, 0, sizeof *m);
+    if (n < 4)
+        return E_BAD_FRAME;
+    uint32_t length = be32(p);
+    if (length < 5)
+        return E_BAD_FRAME;
+    if (length > MAX_LENGTH)
+        return E_FRAME_TOO_LARGE;
+    if (n - 4 != length)
+        return E_BAD_FRAME;
+    return msg_decode(be32(p + 4), p[8], p + 9, length - 5, m);
+}
+
+void msg_free(msg_t *m)
+{
+    if (!m->owned)
+        return;
+    for (int i = 0; i < MAX_FIELDS; i++) {
+        field_t *f = &m->f[i];
+        free(f->s);
+        if (f->v)
+            for (uint32_t j = 0; j < f->n; j++)
+                free(f->v[j]);
+        free(f->v);
+        if (f->e)
+            for (uint32_t j = 0; j < f->n; j++)
+                free(f->e[j].name);
+        free(f->e);
+    }
+    memset(m->f, 0, sizeof m->f);
+}
+
+/* ---- encoding ---- */
+
+static void put_int(buf_t *b, uint64_t v, unsigned n)
+{
+    uint8_t t[8];
+    for (unsigned i = 0; i < n; i++)
+        t[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+    buf_put(b, t, n);
+}
+
+static void put_bytes(buf_t *b, const void *p, uint32_t n)
+{
+    put_int(b, n, 4);
+    buf_put(b, p, n);
+}
+
+static void put_str(buf_t *b, const char *s)
+{
+    put_bytes(b, s ? s : "", s ? (uint32_t)strlen(s) : 0);
+}
+
+static void put_field(buf_t *b, char k, const field_t *f)
+{
+    switch (k) {
+    case 'B':
+        put_bytes(b, f->p, f->len);
+        break;
+    case 'S':
+        put_str(b, f->s);
+        break;
+    case 'A':
+        put_int(b, f->n, 4);
+        for (uint32_t i = 0; i < f->n; i++)
+            put_str(b, f->v[i]);
+        break;
+    case 'E':
+        put_int(b, f->n, 4);
+        for (uint32_t i = 0; i < f->n; i++) {
+            const entry_t *e = &f->e[i];
+            put_str(b, e->name);
+            put_int(b, e->type, 1);
+            put_int(b, e->mode, 4);
+            put_int(b, e->size, 8);
+            put_int(b, (uint64_t)e->mtime_ms, 8);
+        }
+        break;
+    default:
+        put_int(b, f->u, int_width(k));
+    }
+}
+
+int msg_encode(const msg_t *m, buf_t *out)
+{
+    const schema_t *sc = schema_of(m->type);
+    /* offsets relative to out->off survive buf_put's compaction */
+    size_t start = out->len - out->off;
+    uint8_t hdr[9] = {0};
+    buf_put(out, hdr, sizeof hdr);
+    for (int i = 0; sc && sc->fmt[i]; i++)
+        put_field(out, sc->fmt[i], &m->f[i]);
+    size_t length = out->len - out->off - start - 4;
+    if (length > MAX_LENGTH) {
+        out->len = out->off + start;
+        return E_FRAME_TOO_LARGE;
+    }
+    uint8_t *h = out->d + out->off + start;
+    for (int i = 0; i < 4; i++) {
+        h[i] = (uint8_t)(length >> (24 - 8 * i));
+        h[4 + i] = (uint8_t)(m->stream >> (24 - 8 * i));
+    }
+    h[8] = m->type;
+    return 0;
+}

@@ -1,0 +1,465 @@
+#!/usr/bin/env python3
+"""Behaviour tests of the guest agent, run as a host process in --connect mode.
+Usage: agent_test.py AGENT_BINARY [test-name-substring...]"""
+import hashlib
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+
+from proto import (Agent, ERR, T, WINDOW, bts, frame, i32, st, strs, u8, u16, u32, u64)
+
+BIN = None
+FLAG_STDIN, FLAG_PTY, FLAG_CLEAR_ENV = 1, 2, 4
+
+
+def expect_error(m, code, contains=None):
+    assert m.type == T["ERROR"], "expected ERROR %s, got %r" % (code, m)
+    assert m.code == ERR[code], "expected %s, got %r" % (code, m)
+    if contains:
+        assert contains in m.message, "message %r lacks %r" % (m.message, contains)
+
+
+def run(a, argv, **kw):
+    s = a.exec_(argv, **kw)
+    return a.collect(s)
+
+
+def test_hello_ping(a):
+    m = a.request("HELLO", u32(1))
+    assert m.type == T["HELLO_REPLY"] and m.version == 1 and m.agent and m.kernel == os.uname().release, m
+    expect_error(a.request("HELLO", u32(2)), "UNSUPPORTED_VERSION")
+    m = a.request("PING", u64(0xdeadbeefcafe))
+    assert m.type == T["PONG"] and m.nonce == 0xdeadbeefcafe
+
+
+def test_exec_echo_and_exit_codes(a):
+    started, out, err, end = run(a, ["echo", "hello", "world"])
+    assert started.pid > 0 and out == b"hello world\n" and err == b"", (out, err)
+    assert (end.type, end.kind, end.value) == (T["EXIT"], 0, 0), end
+    _, out, err, end = run(a, ["sh", "-c", "echo out; echo err >&2; exit 42"])
+    assert out == b"out\n" and err == b"err\n" and (end.kind, end.value) == (0, 42), (out, err, end)
+
+
+def test_exec_env_cwd(a):
+    _, out, _, _ = run(a, ["sh", "-c", 'echo "$PATH|$HOME|$TERM|$FOO|$(pwd)"'], env=["FOO=bar", "HOME=/tmp"], cwd="/usr")
+    assert out == b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|/tmp|dumb|bar|/usr\n", out
+    _, out, _, _ = run(a, ["/usr/bin/env"], env=["ONLY=1"], flags=FLAG_CLEAR_ENV)
+    assert out == b"ONLY=1\n", out
+    _, out, _, _ = run(a, ["sh", "-c", "pwd; umask; cat"])
+    assert out == b"/\n0022\n", out  # stdin is /dev/null without the STDIN flag
+
+
+def test_exec_errors(a):
+    s = a.exec_(["definitely-not-a-program"])
+    expect_error(a.recv(s), "NOT_FOUND", "exec definitely-not-a-program: No such file or directory")
+    s = a.exec_(["true"], cwd="/nonexistent/dir")
+    expect_error(a.recv(s), "NOT_FOUND", "chdir /nonexistent/dir: No such file or directory")
+    s = a.exec_(["/etc/passwd"])
+    expect_error(a.recv(s), "PERMISSION")
+    s = a.exec_([])
+    expect_error(a.recv(s), "INVALID_ARGUMENT")
+    s = a.exec_(["true"], flags=0x08)
+    expect_error(a.recv(s), "INVALID_ARGUMENT")
+    s = a.exec_(["true"], env=["NOEQUALS"])
+    expect_error(a.recv(s), "INVALID_ARGUMENT")
+
+
+def test_signal_and_cancel(a):
+    s = a.exec_(["sleep", "100"])
+    assert a.recv(s).type == T["EXEC_STARTED"]
+    a.send(s, "SIGNAL", i32(999))  # invalid: ignored
+    a.send(s, "SIGNAL", i32(15))
+    _, _, _, end = a.collect(s)
+    assert (end.type, end.kind, end.value) == (T["EXIT"], 1, 15), end
+    s = a.exec_(["sh", "-c", "sleep 100; echo never"])
+    assert a.recv(s).type == T["EXEC_STARTED"]
+    a.send(s, "CANCEL")
+    _, out, _, end = a.collect(s)
+    assert (end.kind, end.value) == (1, 9) and out == b"", end
+
+
+def test_timeout(a):
+    t = time.time()
+    s = a.exec_(["sh", "-c", "sleep 30 & sleep 30"], timeout_ms=300)
+    _, _, _, end = a.collect(s)
+    took = time.time() - t
+    assert (end.type, end.kind, end.value) == (T["EXIT"], 2, 9), end
+    assert 0.25 < took < 3, took
+
+
+def test_background_child_grace(a):
+    t = time.time()
+    _, out, _, end = run(a, ["sh", "-c", "sleep 5 & echo parent"])
+    assert out == b"parent\n" and end.kind == 0 and time.time() - t < 2, (out, time.time() - t)
+
+
+def test_stdin_streaming(a):
+    s = a.exec_(["sha256sum"], flags=FLAG_STDIN)
+    assert a.recv(s).type == T["EXEC_STARTED"]
+    data = os.urandom(5 * 1024 * 1024 + 123)
+    window, off, h = WINDOW, 0, hashlib.sha256(data).hexdigest()
+    while off < len(data):
+        while window == 0:  # wait for credit from the agent
+            m = a.recv(s)
+            assert m.type == T["WINDOW"], m
+            window += m.increment
+        for m in a.pending(s):
+            if m.type == T["WINDOW"]:
+                a.queues[s].remove(m)
+                window += m.increment
+        n = min(64 * 1024, window, len(data) - off)
+        a.send(s, "STDIN", bts(data[off:off + n]))
+        off, window = off + n, window - n
+    a.send(s, "STDIN_CLOSE")
+    _, out, _, end = a.collect(s)
+    assert out.split()[0].decode() == h and end.kind == 0, (out, end)
+
+
+def test_stdin_window_violation(a):
+    s = a.exec_(["sleep", "10"], flags=FLAG_STDIN)
+    assert a.recv(s).type == T["EXEC_STARTED"]
+    chunk = b"x" * (64 * 1024)
+    for _ in range(17):  # 1 MiB + 64 KiB, more than the window, nobody reads
+        a.send(s, "STDIN", bts(chunk))
+    _, _, _, end = a.collect(s)
+    expect_error(end, "BAD_FRAME", "window")
+
+
+def test_flood_with_slow_credit(a):
+    s = a.exec_(["cat", "/dev/zero"])
+    got, base = 0, a.rss_kib()
+    while got < WINDOW:
+        m = a.recv(s)
+        if m.type == T["STDOUT"]:
+            got += len(m.data)
+    time.sleep(0.5)
+    assert not a.pending(s), "agent sent beyond its window"
+    rss1 = a.rss_kib()
+    # Slow credit: 8 MiB in 64 KiB steps.
+    for _ in range(128):
+        a.send(s, "WINDOW", u32(64 * 1024))
+        n = 0
+        while n < 64 * 1024:
+            m = a.recv(s)
+            n += len(m.data)
+        assert n == 64 * 1024
+    time.sleep(0.2)
+    rss2 = a.rss_kib()
+    assert not a.pending(s)
+    assert rss2 < 16 * 1024 and rss2 - rss1 < 2048, (base, rss1, rss2)
+    a.send(s, "CANCEL")
+    _, _, _, end = a.collect(s, credit=True)
+    assert (end.kind, end.value) == (1, 9), end
+    # Fast path: 50 MiB with generous credit.
+    _, out, _, end = run(a, ["sh", "-c", "yes | head -c 50000000"])
+    assert len(out) == 50000000 and end.kind == 0, len(out)
+    print("    rss KiB: start %d, stalled %d, after 8 MiB slow credit %d" % (base, rss1, rss2))
+
+
+def test_concurrent_execs(a):
+    streams = [a.exec_(["sh", "-c", "sleep 0.3; echo n%d; exit %d" % (i, i)]) for i in range(10)]
+    t = time.time()
+    for i, s in enumerate(streams):
+        _, out, _, end = a.collect(s)
+        assert out == b"n%d\n" % i and end.value == i, (out, end)
+    assert time.time() - t < 2.5, "execs did not run concurrently"
+
+
+def test_stuck_stream_does_not_block_others(a):
+    s = a.exec_(["cat", "/dev/zero"])  # fills its window, then stalls
+    time.sleep(0.3)
+    m = a.request("PING", u64(7))
+    assert m.type == T["PONG"]
+    _, out, _, _ = run(a, ["echo", "still"])
+    assert out == b"still\n"
+    a.send(s, "CANCEL")
+    a.collect(s)
+
+
+def file_write(a, path, data, mode=0o644, flags=0):
+    s = a.sid()
+    a.send(s, "FILE_WRITE", st(path) + u32(mode) + u8(flags))
+    window, off = WINDOW, 0
+    while off < len(data):
+        for m in a.pending(s):
+            a.queues[s].remove(m)
+            if m.type != T["WINDOW"]:
+                return m
+            window += m.increment
+        if window == 0:
+            m = a.recv(s)
+            if m.type != T["WINDOW"]:
+                return m
+            window += m.increment
+            continue
+        n = min(64 * 1024, window, len(data) - off)
+        a.send(s, "FILE_DATA", bts(data[off:off + n]))
+        off, window = off + n, window - n
+    a.send(s, "FILE_END")
+    while True:
+        m = a.recv(s)
+        if m.type != T["WINDOW"]:
+            return m
+
+
+def file_read(a, path):
+    s = a.sid()
+    a.send(s, "FILE_READ", st(path))
+    first = a.recv(s)
+    if first.type != T["STAT_RESULT"]:
+        return first, None
+    chunks, got = [], 0
+    while True:
+        m = a.recv(s)
+        if m.type == T["FILE_END"]:
+            return first, b"".join(chunks)
+        assert m.type == T["FILE_DATA"] and len(m.data) <= 32 * 1024, m
+        chunks.append(m.data)
+        got += len(m.data)
+        if got >= 256 * 1024:
+            a.send(s, "WINDOW", u32(got))
+            got = 0
+
+
+def test_file_write_read_20mib(a):
+    d = tempfile.mkdtemp()
+    try:
+        data = os.urandom(20 * 1024 * 1024)
+        path = d + "/sub/dir/big.bin"
+        m = file_write(a, path, data, mode=0o600, flags=1)
+        assert m.type == T["OK"], m
+        assert hashlib.sha256(open(path, "rb").read()).digest() == hashlib.sha256(data).digest()
+        assert os.stat(path).st_mode & 0o7777 == 0o600
+        assert sorted(os.listdir(d + "/sub/dir")) == ["big.bin"]
+        stat, back = file_read(a, path)
+        assert stat.type == T["STAT_RESULT"] and stat.size == len(data) and stat.type == T["STAT_RESULT"]
+        assert hashlib.sha256(back).digest() == hashlib.sha256(data).digest()
+        assert file_write(a, path, b"abc", flags=2).type == T["OK"]
+        assert open(path, "rb").read()[-3:] == b"abc" and os.path.getsize(path) == len(data) + 3
+        assert file_write(a, path, b"replaced").type == T["OK"]
+        assert open(path, "rb").read() == b"replaced"
+        expect_error(file_write(a, d + "/missing/x", b"1"), "NOT_FOUND", "open %s/missing/x: No such file or directory" % d)
+        expect_error(file_write(a, d + "/sub", b"1"), "IS_A_DIRECTORY")
+        expect_error(file_write(a, "relative/x", b"1"), "INVALID_ARGUMENT")
+        expect_error(file_read(a, d + "/nope")[0], "NOT_FOUND", "No such file or directory")
+        expect_error(file_read(a, d)[0], "IS_A_DIRECTORY")
+        stat, back = file_read(a, d + "/sub/dir/big.bin")
+        assert back == b"replaced"
+        # an interrupted upload leaves nothing behind
+        s = a.sid()
+        a.send(s, "FILE_WRITE", st(d + "/partial") + u32(0o644) + u8(0))
+        a.send(s, "FILE_DATA", bts(b"half"))
+        a.send(s, "CANCEL")
+        expect_error(a.recv(s), "CANCELLED")
+        assert os.listdir(d) == ["sub"], os.listdir(d)
+    finally:
+        shutil.rmtree(d)
+
+
+def test_file_ops(a):
+    d = tempfile.mkdtemp()
+    try:
+        assert a.request("MKDIR", st(d + "/a/b/c") + u32(0o700)).type == T["OK"]
+        assert os.stat(d + "/a/b/c").st_mode & 0o7777 == 0o700
+        assert a.request("MKDIR", st(d + "/a/b/c") + u32(0o700)).type == T["OK"]
+        open(d + "/a/f", "w").write("hello")
+        expect_error(a.request("MKDIR", st(d + "/a/f") + u32(0o755)), "EXISTS")
+        expect_error(a.request("MKDIR", st(d + "/a/f/x") + u32(0o755)), "NOT_A_DIRECTORY")
+        os.symlink("/etc", d + "/a/link")
+        m = a.request("STAT", st(d + "/a/f"))
+        assert (m.type, m.f["type"], m.size, m.mode) == (T["STAT_RESULT"], 0, 5, 0o644), m
+        assert abs(m.mtime - int(os.stat(d + "/a/f").st_mtime * 1000)) <= 1
+        assert a.request("STAT", st(d + "/a/link")).f["type"] == 2
+        assert a.request("STAT", st(d + "/a")).f["type"] == 1
+        expect_error(a.request("STAT", st(d + "/zz")), "NOT_FOUND", "stat %s/zz: No such file or directory" % d)
+        for bad in ("", "rel", d + "/../x", "/a/..", "/" + "x" * 4100):
+            expect_error(a.request("STAT", st(bad)), "INVALID_ARGUMENT")
+        assert a.request("STAT", st(d + "/a/..b")).type == T["ERROR"]  # allowed name, just missing
+        s = a.sid()
+        a.send(s, "LIST", st(d + "/a"))
+        m = a.recv(s)
+        names = {e["name"]: e for e in m.entries}
+        assert set(names) == {"b", "f", "link"} and names["link"]["type"] == 2, names
+        assert a.recv(s).type == T["OK"]
+        expect_error(a.request("LIST", st(d + "/a/f")), "NOT_A_DIRECTORY")
+        # big directory: split into several frames
+        os.mkdir(d + "/many")
+        for i in range(3000):
+            open("%s/many/%s-%d" % (d, "n" * 100, i), "w").close()
+        s = a.sid()
+        a.send(s, "LIST", st(d + "/many"))
+        total, frames = 0, 0
+        while True:
+            m = a.recv(s)
+            if m.type == T["OK"]:
+                break
+            total, frames = total + len(m.entries), frames + 1
+        assert total == 3000 and frames > 1, (total, frames)
+        assert a.request("RENAME", st(d + "/a/f") + st(d + "/a/g")).type == T["OK"]
+        assert os.path.exists(d + "/a/g") and not os.path.exists(d + "/a/f")
+        expect_error(a.request("RENAME", st(d + "/a/f") + st(d + "/a/h")), "NOT_FOUND")
+        expect_error(a.request("REMOVE", st(d + "/a") + u8(0)), "NOT_EMPTY")
+        # recursive remove never follows symlinks
+        keep = tempfile.mkdtemp()
+        open(keep + "/precious", "w").write("x")
+        os.symlink(keep, d + "/a/b/to-keep")
+        assert a.request("REMOVE", st(d + "/a") + u8(1)).type == T["OK"]
+        assert not os.path.exists(d + "/a") and os.path.exists(keep + "/precious")
+        shutil.rmtree(keep)
+        expect_error(a.request("REMOVE", st(d + "/a") + u8(0)), "NOT_FOUND")
+        assert a.request("REMOVE", st(d + "/many") + u8(1)).type == T["OK"]
+    finally:
+        shutil.rmtree(d)
+
+
+def test_bad_frames(a):
+    # oversized 5 MiB frame on stream 9: discarded, error, channel stays in sync
+    a.send_raw(u32(5 * 1024 * 1024 + 5) + u32(9) + u8(T["STDIN"]))
+    chunk = b"\0" * (1024 * 1024)
+    for _ in range(5):
+        a.send_raw(chunk)
+    expect_error(a.recv(9), "FRAME_TOO_LARGE")
+    assert a.request("PING", u64(1)).type == T["PONG"]
+    # short frame
+    a.send_raw(u32(3) + b"abc")
+    expect_error(a.recv(0), "BAD_FRAME")
+    a.send_raw(u32(0))
+    expect_error(a.recv(0), "BAD_FRAME")
+    assert a.request("PING", u64(2)).type == T["PONG"]
+    # garbage and guest->host types
+    expect_error(a.request(0x7F, b"junk"), "UNKNOWN_TYPE")
+    expect_error(a.request(T["OK"]), "UNKNOWN_TYPE")
+    # truncated payload, trailing bytes, NUL in a str
+    expect_error(a.request("PING", b"\0\0\0"), "BAD_FRAME")
+    expect_error(a.request("HELLO", u32(1) + b"x"), "BAD_FRAME")
+    expect_error(a.request("STAT", st(b"/a\0b")), "BAD_FRAME")
+    expect_error(a.request("EXEC", strs(["ls"])), "BAD_FRAME")
+    # stream 0 is reserved
+    a.send(0, "PING", u64(3))
+    expect_error(a.recv(0), "BAD_FRAME")
+    # STREAM_BUSY leaves the open stream alone
+    s = a.exec_(["sh", "-c", "sleep 0.3; echo done"])
+    assert a.recv(s).type == T["EXEC_STARTED"]
+    a.send(s, "PING", u64(4))
+    expect_error(a.recv(s), "STREAM_BUSY")
+    _, out, _, end = a.collect(s)
+    assert out == b"done\n" and end.type == T["EXIT"]
+    # malformed frame on an open stream aborts it
+    s = a.exec_(["sleep", "100"])
+    assert a.recv(s).type == T["EXEC_STARTED"]
+    a.send(s, "SIGNAL", b"\0")
+    expect_error(a.recv(s), "BAD_FRAME")
+    # late frames for closed streams are dropped silently
+    a.send(4242, "STDIN", bts(b"x"))
+    a.send(4242, "WINDOW", u32(5))
+    a.send(4242, "CANCEL")
+    a.send(4242, "FILE_END")
+    assert a.request("PING", u64(5), stream=4242).type == T["PONG"]
+    # byte-at-a-time delivery
+    for b in frame(77, T["PING"], u64(6)):
+        a.send_raw(bytes([b]))
+    assert a.recv(77).nonce == 6
+
+
+def test_stream_limit(a):
+    d = tempfile.mkdtemp()
+    try:
+        ids = list(range(1000, 1000 + 1024))
+        for i in ids:
+            a.send(i, "FILE_WRITE", st("%s/f%d" % (d, i)) + u32(0o644) + u8(0))
+        m = a.request("FILE_WRITE", st(d + "/over") + u32(0o644) + u8(0))
+        expect_error(m, "RESOURCE_EXHAUSTED")
+        for i in ids:
+            assert not a.pending(i), a.pending(i)
+            a.send(i, "CANCEL")
+        for i in ids:
+            expect_error(a.recv(i), "CANCELLED")
+        assert os.listdir(d) == []
+    finally:
+        shutil.rmtree(d)
+
+
+def test_pty(a):
+    _, out, err, end = run(a, ["tty"], flags=FLAG_PTY)
+    assert out.startswith(b"/dev/pts/") and err == b"" and end.kind == 0, (out, end)
+    _, out, _, _ = run(a, ["stty", "size"], flags=FLAG_PTY, rows=30, cols=100)
+    assert out.strip() == b"30 100", out
+    _, out, _, _ = run(a, ["sh", "-c", 'echo "$TERM"'], flags=FLAG_PTY)
+    assert out.strip() == b"xterm", out
+    s = a.exec_(["sh", "-c", "read x; stty size; echo got $x"], flags=FLAG_PTY | FLAG_STDIN)
+    assert a.recv(s).type == T["EXEC_STARTED"]
+    a.send(s, "RESIZE", u16(40) + u16(132))
+    a.send(s, "STDIN", bts(b"line\n"))
+    _, out, _, end = a.collect(s)
+    assert b"40 132" in out and b"got line" in out and end.kind == 0, out
+    s = a.exec_(["cat"], flags=FLAG_PTY | FLAG_STDIN)
+    a.send(s, "STDIN", bts(b"abc\n"))
+    a.send(s, "STDIN_CLOSE")
+    _, out, _, end = a.collect(s)
+    assert out.count(b"abc") == 2 and end.kind == 0, (out, end)  # echo + cat
+
+
+def test_peer_close_kills_processes(a):
+    s = a.exec_(["sleep", "1000"])
+    pid = a.recv(s).pid
+    rc = a.close()
+    assert rc == 0, rc
+    time.sleep(0.2)
+    try:
+        os.kill(pid, 0)
+        zombie = open("/proc/%d/stat" % pid).read().split()[2] == "Z"
+        assert zombie, "process %d survived its agent" % pid
+    except ProcessLookupError:
+        pass
+
+
+def test_shutdown(a):
+    assert a.request("SHUTDOWN").type == T["OK"]
+    assert a.proc.wait(5) == 0
+
+
+def test_stdio_mode(a):
+    a.close()
+    b = Agent(BIN, stdio=True)
+    assert b.request("HELLO", u32(1)).type == T["HELLO_REPLY"]
+    _, out, _, end = run(b, ["echo", "via stdio"])
+    assert out == b"via stdio\n" and end.kind == 0
+    assert b.close() == 0  # EOF on fd 0 ends the agent
+
+
+def test_usage(a):
+    import subprocess
+    assert subprocess.run([BIN, "--bogus"], stderr=subprocess.DEVNULL).returncode == 2
+
+
+def main():
+    global BIN
+    BIN = os.path.abspath(sys.argv[1])
+    only = sys.argv[2:]
+    failed = 0
+    tests = [(n, f) for n, f in globals().items() if n.startswith("test_")]
+    for name, fn in tests:
+        if only and not any(o in name for o in only):
+            continue
+        a = Agent(BIN)
+        t = time.time()
+        try:
+            fn(a)
+            print("ok   %s (%.2fs)" % (name, time.time() - t))
+        except Exception:
+            failed += 1
+            print("FAIL %s" % name)
+            traceback.print_exc()
+        finally:
+            if a.proc.poll() is None:
+                a.close()
+    print("%d failed" % failed)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Builds the agent and runs its tests: codec vectors, then behaviour tests
+# (the agent runs as a host process in --connect / --stdio mode).
+# Usage: guest/agent/test/run.sh [behaviour-test-name-filter...]
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+agent_dir=$(dirname "$here")
+repo=$(cd "$agent_dir/../.." && pwd)
+out=$(mktemp -d "${TMPDIR:-/tmp}/basalt-agent-build.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+
+"$agent_dir/build.sh" "$out/basalt-agent"
+gcc -O2 -Wall -Wextra -Werror -std=gnu11 -o "$out/vectors_test" \
+    "$here/vectors_test.c" "$agent_dir/src/wire.c"
+
+status=0
+echo "== codec vectors"
+"$out/vectors_test" "$repo/protocol/vectors.txt" || status=1
+echo "== behaviour"
+python3 "$here/agent_test.py" "$out/basalt-agent" "$@" || status=1
+exit $status
