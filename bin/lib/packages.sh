@@ -9,6 +9,7 @@ BASALT_PACKAGES=(
   lz4 cpio          # guest kernel extraction, initramfs
   util-linux        # flock, setpriv
   curl unzip ca-certificates  # ./mvnw fetching Maven
+  python3           # guest/agent/test behaviour tests (bin/test)
 )
 
 # Installs missing packages (as root) or fails with the command to run. Silent when all
