@@ -37,6 +37,8 @@ public final class Sandbox implements AutoCloseable {
 
     public SandboxInfo inspect() { return port.inspect(id); }
 
+    public Duration ping() { return port.ping(id, Duration.ofSeconds(5)); }
+
     public ExecResult exec(String... argv) { return port.exec(id, ExecRequest.of(argv)); }
 
     public ExecResult exec(ExecRequest request) { return port.exec(id, request); }

@@ -22,8 +22,8 @@ public interface Sandboxes extends AutoCloseable {
      *
      * @throws BasaltException.InvalidArgument for an unknown image or missing kernel/initrd
      * @throws BasaltException.ResourceExhausted if the host cannot give the memory asked for
-     * @throws BasaltException.Unavailable if the VM failed to boot (the sandbox stays listed as FAILED
-     *         with the reason, until removed)
+     * @throws BasaltException.Unavailable if the VM failed to boot; the message carries the reason and
+     *         the console tail, and nothing of the failed sandbox is left behind
      */
     SandboxInfo create(SandboxSpec spec);
 
@@ -32,6 +32,13 @@ public interface Sandboxes extends AutoCloseable {
 
     /** All sandboxes, oldest first. */
     List<SandboxInfo> list();
+
+    /**
+     * Checks that the guest agent answers and returns the round-trip time. Only when READY or RUNNING.
+     *
+     * @throws BasaltException.TimedOut if the agent does not answer within {@code timeout}
+     */
+    Duration ping(String id, Duration timeout);
 
     /**
      * Runs a command to completion and returns its exit status and buffered output.

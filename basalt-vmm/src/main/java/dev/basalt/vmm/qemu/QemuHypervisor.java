@@ -84,6 +84,11 @@ public final class QemuHypervisor implements Hypervisor {
         return accel.reason();
     }
 
+    /** The exact command line {@link #launch} runs for {@code spec} (for diagnostics and baselines). */
+    public List<String> commandLine(VmSpec spec) {
+        return commandLine.build(spec);
+    }
+
     @Override
     public VmHandle launch(VmSpec spec) {
         List<String> cmd = commandLine.build(spec);

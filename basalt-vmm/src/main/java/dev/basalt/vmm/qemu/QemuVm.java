@@ -1,12 +1,9 @@
 package dev.basalt.vmm.qemu;
 
 import dev.basalt.vmm.Accel;
+import dev.basalt.vmm.LogFiles;
 import dev.basalt.vmm.VmHandle;
 import dev.basalt.vmm.VmSpec;
-import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -86,21 +83,7 @@ final class QemuVm implements VmHandle {
 
     @Override
     public String vmmLogTail(int maxBytes) {
-        return tail(spec.vmmLog(), maxBytes);
-    }
-
-    /** The last {@code maxBytes} of a text file, empty if it cannot be read. */
-    static String tail(Path file, int maxBytes) {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-            long len = f.length();
-            long start = Math.max(0, len - maxBytes);
-            byte[] buf = new byte[(int) (len - start)];
-            f.seek(start);
-            f.readFully(buf);
-            return new String(buf, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "";
-        }
+        return LogFiles.tail(spec.vmmLog(), maxBytes);
     }
 
     @Override

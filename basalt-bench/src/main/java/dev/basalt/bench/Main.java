@@ -1,0 +1,66 @@
+package dev.basalt.bench;
+
+import dev.basalt.api.SandboxInfo;
+import dev.basalt.api.SandboxSpec;
+import dev.basalt.core.ImageCatalog;
+import dev.basalt.core.ManagerConfig;
+import dev.basalt.core.SandboxManager;
+import dev.basalt.vmm.qemu.QemuHypervisor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code bin/bench}: measures Basalt's figures on this machine and records them in docs/BENCHMARKS.md. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure Basalt on this machine.")
+public final class Main implements Callable<Integer> {
+    @Option(names = "--boots", description = "Cold boots per variant (default: ${DEFAULT-VALUE}).", defaultValue = "7")
+    int boots;
+
+    @Option(names = "--record", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Write the results into docs/BENCHMARKS.md (default: ${DEFAULT-VALUE}).")
+    boolean record;
+
+    @Option(names = "--docs", description = "The BENCHMARKS.md to update.", defaultValue = "docs/BENCHMARKS.md")
+    Path docs;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        QemuHypervisor qemu = QemuHypervisor.detect();
+        ManagerConfig config = ManagerConfig.defaults();
+        Report report = new Report();
+        Path work = Files.createTempDirectory("basalt-bench");
+        try (SandboxManager manager = new SandboxManager(config, qemu)) {
+            var image = new ImageCatalog(config.imagesDir()).load("default");
+            System.out.printf("Basalt benchmarks — accel %s, %d boots per variant%n%n", qemu.accel().id(), boots);
+            new BootBench(manager, qemu, image, work, boots).run(report);
+            SandboxInfo sandbox = manager.create(SandboxSpec.defaults());
+            try {
+                new AgentBench(manager, sandbox.id()).run(report);
+                new FileBench(manager, sandbox.id()).run(report);
+            } finally {
+                manager.remove(sandbox.id());
+            }
+            new ConcurrencyBench(manager, 8).run(report);
+        } finally {
+            Files.deleteIfExists(work);
+        }
+        if (record) {
+            Report.record(docs, report.markdown(title(), Machine.describe(qemu)));
+            System.out.println("\nrecorded in " + docs);
+        }
+        return 0;
+    }
+
+    private static String title() {
+        return ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z"));
+    }
+}

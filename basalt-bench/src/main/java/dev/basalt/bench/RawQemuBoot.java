@@ -1,0 +1,80 @@
+package dev.basalt.bench;
+
+import dev.basalt.core.GuestImage;
+import dev.basalt.protocol.Decoded;
+import dev.basalt.protocol.Frame;
+import dev.basalt.protocol.FrameCodec;
+import dev.basalt.protocol.FrameDecoder;
+import dev.basalt.protocol.Message;
+import dev.basalt.vmm.VmSpec;
+import dev.basalt.vmm.qemu.QemuHypervisor;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The baseline: QEMU started by hand with the same command line Basalt uses, timed until the
+ * guest agent answers a HELLO on a bare socket. No Basalt code runs in between (no manager, no
+ * agent client), so Basalt's overhead is create-to-exec minus this.
+ */
+final class RawQemuBoot {
+    private RawQemuBoot() {
+    }
+
+    /** Boots once and returns the seconds from process start to the agent's HELLO_REPLY. */
+    static double bootOnce(QemuHypervisor qemu, GuestImage image, Path workDir) throws Exception {
+        Path dir = Files.createTempDirectory(workDir, "raw");
+        VmSpec spec = new VmSpec("raw", image.kernel(), image.initrd(), image.cmdlineExtra(), 1, 256,
+                image.acpi(), dir, true);
+        List<String> cmd = qemu.commandLine(spec);
+        long start = System.nanoTime();
+        Process process = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(spec.vmmLog().toFile()).start();
+        try {
+            while (!Files.exists(spec.agentSocket())) {
+                if (!process.isAlive()) {
+                    throw new IOException("QEMU exited: " + Files.readString(spec.vmmLog()));
+                }
+                Thread.sleep(0, 200_000);
+            }
+            try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                ch.connect(UnixDomainSocketAddress.of(spec.agentSocket()));
+                ch.write(ByteBuffer.wrap(FrameCodec.encode(new Frame(1, new Message.Hello(1)))));
+                FrameDecoder decoder = new FrameDecoder();
+                ByteBuffer buf = ByteBuffer.allocate(4096);
+                while (true) {
+                    buf.clear();
+                    if (ch.read(buf) < 0) {
+                        throw new IOException("agent socket closed before HELLO_REPLY");
+                    }
+                    buf.flip();
+                    for (Decoded d : decoder.feed(toArray(buf))) {
+                        if (d instanceof Frame f && f.message() instanceof Message.HelloReply) {
+                            return (System.nanoTime() - start) / 1e9;
+                        }
+                    }
+                }
+            }
+        } finally {
+            process.destroyForcibly();
+            process.waitFor();
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    private static byte[] toArray(ByteBuffer buf) {
+        byte[] b = new byte[buf.remaining()];
+        buf.get(b);
+        return b;
+    }
+}

@@ -1,0 +1,58 @@
+package dev.basalt.cli;
+
+import dev.basalt.api.BasaltException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code basalt} command line. */
+@Command(name = "basalt", mixinStandardHelpOptions = true, version = "basalt 0.1.0",
+        description = "MicroVM sandboxes: boot a VM, run untrusted code in it, throw it away.",
+        subcommands = {RunCommand.class, CreateCommand.class, ExecCommand.class, ListCommand.class,
+                InspectCommand.class, CopyCommand.class, LogsCommand.class, StopCommand.class,
+                RemoveCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+
+    @Option(names = {"-v", "--verbose"}, description = "Log what Basalt does (to stderr).", scope = CommandLine.ScopeType.INHERIT)
+    void verbose(boolean on) {
+        if (on) {
+            Logging.verbose();
+        }
+    }
+
+    public static void main(String[] args) {
+        int code;
+        try (CliContext context = CliContext.embeddedMode()) {
+            code = run(context, args);
+        }
+        System.exit(code);
+    }
+
+    /** Runs one command line against {@code context}; returns the process exit code. */
+    public static int run(CliContext context, String... args) {
+        CommandLine cli = new CommandLine(new Main(), new ContextFactory(context));
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof BasaltException b) {
+                context.err().println("basalt: " + b.getMessage());
+                if (b instanceof BasaltException.NotFound && context.embedded()) {
+                    context.err().println("basalt: note: without the basalt daemon, a sandbox lives only as long as "
+                            + "the `basalt run` that created it");
+                }
+                return ExitCodes.of(b);
+            }
+            throw e;
+        });
+        return cli.execute(args);
+    }
+
+    /** Gives every command the shared {@link CliContext}. */
+    private record ContextFactory(CliContext context) implements CommandLine.IFactory {
+        @Override
+        public <K> K create(Class<K> type) throws Exception {
+            if (BaseCommand.class.isAssignableFrom(type)) {
+                return type.getDeclaredConstructor(CliContext.class).newInstance(context);
+            }
+            return CommandLine.defaultFactory().create(type);
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package dev.basalt.core;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.basalt.api.BasaltException;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The directory holding one sub-directory per live sandbox (sockets, console log, owner record).
+ * Paths stay short because unix socket paths are limited to 107 bytes.
+ *
+ * <p>Each sandbox directory records which process owns it and its VMM's pid. {@link #reapOrphans()}
+ * cleans up after owners that died without cleaning up (a crash, {@code kill -9}): it kills their
+ * VMM if it somehow still runs and deletes the directory.
+ */
+public final class RunRoot {
+    private static final Logger log = LoggerFactory.getLogger(RunRoot.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String OWNER_FILE = "owner.json";
+
+    private final Path root;
+
+    public RunRoot(Path root) {
+        this.root = root;
+        try {
+            Files.createDirectories(root);
+        } catch (IOException e) {
+            throw new BasaltException.Internal("cannot create run directory " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Path path() {
+        return root;
+    }
+
+    /** Default location: {@code basalt.run} / {@code BASALT_RUN}, else /run/basalt for root, else a per-user dir. */
+    public static Path defaultPath() {
+        String configured = System.getProperty("basalt.run", System.getenv("BASALT_RUN"));
+        if (configured != null && !configured.isBlank()) {
+            return Path.of(configured);
+        }
+        if ("root".equals(System.getProperty("user.name")) && Files.isDirectory(Path.of("/run"))) {
+            return Path.of("/run/basalt");
+        }
+        String runtime = System.getenv("XDG_RUNTIME_DIR");
+        if (runtime != null && !runtime.isBlank()) {
+            return Path.of(runtime, "basalt");
+        }
+        return Path.of("/tmp", "basalt-" + System.getProperty("user.name"));
+    }
+
+    /** Creates the private directory of a new sandbox. */
+    public Path create(String id) {
+        Path dir = root.resolve(id);
+        try {
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            writeOwner(dir, 0);
+            return dir;
+        } catch (IOException e) {
+            throw new BasaltException.Internal("cannot create sandbox directory " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Records the VMM's pid so an orphaned VM can be found after a crash. */
+    public void recordVmm(Path dir, long vmmPid) {
+        try {
+            writeOwner(dir, vmmPid);
+        } catch (IOException e) {
+            log.warn("cannot record VMM pid in {}: {}", dir, e.getMessage());
+        }
+    }
+
+    private static void writeOwner(Path dir, long vmmPid) throws IOException {
+        ProcessHandle self = ProcessHandle.current();
+        Map<String, Object> owner = Map.of(
+                "ownerPid", self.pid(),
+                "ownerStart", self.info().startInstant().map(Object::toString).orElse(""),
+                "vmmPid", vmmPid);
+        Path tmp = dir.resolve(OWNER_FILE + ".tmp");
+        JSON.writeValue(tmp.toFile(), owner);
+        Files.move(tmp, dir.resolve(OWNER_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Deletes a sandbox directory and everything in it. */
+    public void delete(Path dir) {
+        deleteTree(dir);
+    }
+
+    /**
+     * Removes the directories of sandboxes whose owner process is gone, killing their VMM first
+     * if it still runs (matched by pid and by the directory in its command line, so an unrelated
+     * process that reused the pid is never touched). Returns how many were reaped.
+     */
+    public int reapOrphans() {
+        int reaped = 0;
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
+            for (Path dir : dirs) {
+                if (Files.isDirectory(dir) && isOrphan(dir)) {
+                    killVmm(dir);
+                    deleteTree(dir);
+                    reaped++;
+                }
+            }
+        } catch (IOException e) {
+            log.warn("cannot scan {} for orphaned sandboxes: {}", root, e.getMessage());
+        }
+        if (reaped > 0) {
+            log.info("cleaned up {} sandbox(es) left behind by dead Basalt processes", reaped);
+        }
+        return reaped;
+    }
+
+    private static boolean isOrphan(Path dir) {
+        Path ownerFile = dir.resolve(OWNER_FILE);
+        try {
+            var owner = JSON.readTree(ownerFile.toFile());
+            long pid = owner.path("ownerPid").asLong();
+            String start = owner.path("ownerStart").asText();
+            Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+            return handle.isEmpty() || !handle.get().info().startInstant().map(Object::toString).orElse("").equals(start);
+        } catch (IOException e) {
+            // No readable owner record: orphaned only if it has been lying around for a while
+            // (a live owner writes it right after creating the directory).
+            try {
+                return Files.getLastModifiedTime(dir).toInstant().isBefore(java.time.Instant.now().minus(Duration.ofMinutes(1)));
+            } catch (IOException ignored) {
+                return false;
+            }
+        }
+    }
+
+    private static void killVmm(Path dir) {
+        try {
+            long vmmPid = JSON.readTree(dir.resolve(OWNER_FILE).toFile()).path("vmmPid").asLong();
+            if (vmmPid <= 0) {
+                return;
+            }
+            ProcessHandle.of(vmmPid).ifPresent(p -> {
+                boolean ours = p.info().arguments().map(args -> String.join(" ", args).contains(dir.toString()))
+                        .orElse(false);
+                if (ours) {
+                    log.info("killing orphaned VMM pid {} of {}", vmmPid, dir.getFileName());
+                    p.destroyForcibly();
+                    p.onExit().orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).exceptionally(t -> null).join();
+                }
+            });
+        } catch (IOException e) {
+            log.debug("no VMM record in {}", dir);
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+                    Files.deleteIfExists(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            log.warn("cannot delete {}: {}", dir, e.getMessage());
+        }
+    }
+}

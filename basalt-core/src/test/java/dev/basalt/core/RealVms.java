@@ -1,0 +1,80 @@
+package dev.basalt.core;
+
+import dev.basalt.api.SandboxInfo;
+import dev.basalt.api.SandboxSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * The one JUnit 5 extension end-to-end tests boot real VMs through. It gives a test a
+ * {@link SandboxManager} shared by the whole test run (closed when the run ends, which removes
+ * every sandbox) and, on request, a {@link SharedSandbox}: one booted sandbox reused by all tests
+ * that only need "some READY sandbox", so the suite boots as few VMs as possible under TCG.
+ *
+ * <p>Needs the guest image built by {@code bin/test} (system property {@code basalt.images}); it
+ * fails, not skips, without one: a real-VM test that silently does not run is a defect.
+ */
+public final class RealVms implements ParameterResolver {
+
+    /** A READY sandbox shared by many tests; tests must not stop or remove it. */
+    public record SharedSandbox(SandboxManager manager, String id) {
+        public SandboxInfo info() {
+            return manager.inspect(id);
+        }
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext p, ExtensionContext e) {
+        Class<?> type = p.getParameter().getType();
+        return type == SandboxManager.class || type == SharedSandbox.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext p, ExtensionContext e) {
+        ExtensionContext.Store store = e.getRoot().getStore(ExtensionContext.Namespace.create(RealVms.class));
+        SandboxManager manager = store.getOrComputeIfAbsent("manager", k -> new ClosingManager(newManager()),
+                ClosingManager.class).manager();
+        if (p.getParameter().getType() == SandboxManager.class) {
+            return manager;
+        }
+        return store.getOrComputeIfAbsent("shared", k -> new SharedSandbox(manager,
+                manager.create(SandboxSpec.defaults()).id()), SharedSandbox.class);
+    }
+
+    /** A manager over the built images and a private run directory of this test run. */
+    public static SandboxManager newManager() {
+        return new SandboxManager(config(), dev.basalt.vmm.qemu.QemuHypervisor.detect());
+    }
+
+    public static ManagerConfig config() {
+        Path run = Path.of("/tmp", "basalt-test-" + ProcessHandle.current().pid());
+        return ManagerConfig.defaults().withImagesDir(imagesDir()).withRunRoot(run);
+    }
+
+    public static Path imagesDir() {
+        String configured = System.getProperty("basalt.images");
+        if (configured == null || configured.isBlank() || configured.startsWith("${")) {
+            configured = System.getenv("BASALT_IMAGES");
+        }
+        if (configured == null || configured.isBlank()) {
+            throw new IllegalStateException("no guest image: run the tests with bin/test, which builds it and sets basalt.images");
+        }
+        Path dir = Path.of(configured);
+        if (!Files.isRegularFile(dir.resolve("default/image.json"))) {
+            throw new IllegalStateException("guest image missing in " + dir + ": run bin/test (or guest/image/build.sh)");
+        }
+        return dir;
+    }
+
+    /** Closes the shared manager when the test run ends, and deletes its run directory. */
+    private record ClosingManager(SandboxManager manager) implements AutoCloseable {
+        @Override
+        public void close() {
+            manager.close();
+            RunRoot.deleteTree(config().runRoot());
+        }
+    }
+}
