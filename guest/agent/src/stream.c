@@ -137,15 +137,11 @@ void send_msg(uint32_t stream, uint8_t type, ...)
 
 void send_error(uint32_t stream, int code, const char *fmt, ...)
 {
-    char msg[4096 + 512];
+    char msg[2 * 4096 + 512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    /* vsnprintf may cut a multi-byte character; keep the str valid UTF-8 */
-    size_t n = strlen(msg);
-    while (n > 0 && !utf8_valid((const uint8_t *)msg, n))
-        msg[--n] = 0;
     send_msg(stream, T_ERROR, code, msg);
 }
 

@@ -101,37 +101,6 @@ void buf_free(buf_t *b)
     memset(b, 0, sizeof *b);
 }
 
-/* ---- UTF-8 ---- */
-
-int utf8_valid(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = p[i];
-        size_t k;
-        uint32_t cp;
-        if (c == 0)
-            return 0;
-        if (c < 0x80) { i++; continue; }
-        if ((c & 0xE0) == 0xC0) { k = 1; cp = c & 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { k = 2; cp = c & 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { k = 3; cp = c & 0x07; }
-        else return 0;
-        if (i + k >= n)
-            return 0;
-        for (size_t j = 1; j <= k; j++) {
-            if ((p[i + j] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i + j] & 0x3F);
-        }
-        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += k + 1;
-    }
-    return 1;
-}
-
 /* ---- decoding ---- */
 
 typedef struct {
@@ -166,8 +135,10 @@ static const uint8_t *rd_bytes(rd_t *r, uint32_t *len)
 
 static char *rd_str(rd_t *r, uint32_t *len)
 {
+    /* No NUL allowed. Invalid UTF-8 is accepted as is: Linux file names are
+     * bytes (the Java codec decodes leniently, invalid sequences -> U+FFFD). */
     const uint8_t *p = rd_bytes(r, len);
-    if (!p || !utf8_valid(p, *len)) {
+    if (!p || memchr(p, 0, *len)) {
         r->bad = 1;
         return NULL;
     }

@@ -87,7 +87,4 @@ void msg_free(msg_t *m);
 /* Appends the encoded frame to out. Returns 0, or E_FRAME_TOO_LARGE (nothing appended). */
 int msg_encode(const msg_t *m, buf_t *out);
 
-/* UTF-8 validation (no NUL allowed). */
-int utf8_valid(const uint8_t *p, size_t n);
-
 #endif

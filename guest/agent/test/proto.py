@@ -114,6 +114,24 @@ class Agent:
         self.queues = {}
         self.next_id = 1
 
+    @classmethod
+    def attach(cls, path, timeout=30.0):
+        """Connects to a listening socket (e.g. QEMU's chardev for the virtio port)."""
+        self = cls.__new__(cls)
+        end = time.time() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.time() > end:
+                    raise
+                time.sleep(0.05)
+        self.proc, self.buf, self.queues, self.next_id = None, b"", {}, 1
+        return self
+
     def sid(self):
         self.next_id += 1
         return self.next_id

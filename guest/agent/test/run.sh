@@ -2,6 +2,8 @@
 # Builds the agent and runs its tests: codec vectors, then behaviour tests
 # (the agent runs as a host process in --connect / --stdio mode).
 # Usage: guest/agent/test/run.sh [behaviour-test-name-filter...]
+# With BASALT_AGENT_VM_TEST=1 it also boots the agent as /init of a guest image
+# under QEMU (guest/image/build.sh into a temporary images dir; needs qemu).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 agent_dir=$(dirname "$here")
@@ -18,4 +20,9 @@ echo "== codec vectors"
 "$out/vectors_test" "$repo/protocol/vectors.txt" || status=1
 echo "== behaviour"
 python3 "$here/agent_test.py" "$out/basalt-agent" "$@" || status=1
+if [ "${BASALT_AGENT_VM_TEST:-0}" = 1 ]; then
+    echo "== vm (init mode over virtio-serial)"
+    image=$("$repo/guest/image/build.sh" --agent "$out/basalt-agent" --images "$out/images" --print-dir) &&
+        python3 "$here/vm_test.py" "$image" || status=1
+fi
 exit $status
