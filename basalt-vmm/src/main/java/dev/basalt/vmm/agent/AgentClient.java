@@ -142,7 +142,7 @@ public final class AgentClient implements AutoCloseable {
 
     /** Metadata of {@code path} itself (symlinks not followed). */
     public Message.StatResult stat(String path, Duration timeout) {
-        return (Message.StatResult) call("stat " + path, new Message.Stat(path), timeout);
+        return call("stat " + path, new Message.Stat(path), timeout, Message.StatResult.class);
     }
 
     /** The entries of directory {@code path}, without {@code .} and {@code ..}. */
@@ -154,22 +154,22 @@ public final class AgentClient implements AutoCloseable {
 
     /** Creates directory {@code path} and missing parents (like {@code mkdir -p}). */
     public void mkdir(String path, int mode, Duration timeout) {
-        call("mkdir " + path, new Message.Mkdir(path, mode), timeout);
+        call("mkdir " + path, new Message.Mkdir(path, mode), timeout, Message.Ok.class);
     }
 
     /** Removes a file, symlink or empty directory; with {@code recursive} a whole tree. */
     public void remove(String path, boolean recursive, Duration timeout) {
-        call("remove " + path, new Message.Remove(path, recursive), timeout);
+        call("remove " + path, new Message.Remove(path, recursive), timeout, Message.Ok.class);
     }
 
     /** Renames {@code from} to {@code to} ({@code rename(2)} semantics). */
     public void rename(String from, String to, Duration timeout) {
-        call("rename " + from + " -> " + to, new Message.Rename(from, to), timeout);
+        call("rename " + from + " -> " + to, new Message.Rename(from, to), timeout, Message.Ok.class);
     }
 
     /** Asks the agent to kill every process, sync and power the guest off; returns on its {@code OK}. */
     public void shutdown(Duration timeout) {
-        call("shutdown", new Message.Shutdown(), timeout);
+        call("shutdown", new Message.Shutdown(), timeout, Message.Ok.class);
     }
 
     /**
@@ -193,6 +193,16 @@ public final class AgentClient implements AutoCloseable {
     /** One request, one terminal reply. */
     Message call(String operation, Message request, Duration timeout) {
         return awaitReply(new ReplyHandler(operation), request, Deadline.in(timeout, operation));
+    }
+
+    /** One request, one terminal reply of type {@code expected}. */
+    <T extends Message> T call(String operation, Message request, Duration timeout, Class<T> expected) {
+        Message reply = call(operation, request, timeout);
+        if (!expected.isInstance(reply)) {
+            throw new AgentException(ErrorCode.BAD_FRAME, operation + ": agent answered " + reply.type()
+                    + ", expected " + expected.getSimpleName());
+        }
+        return expected.cast(reply);
     }
 
     private Message awaitReply(ReplyHandler handler, Message request, Deadline deadline) {

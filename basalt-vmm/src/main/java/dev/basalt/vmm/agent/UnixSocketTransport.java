@@ -1,12 +1,11 @@
 package dev.basalt.vmm.agent;
 
 import java.io.IOException;
-import java.net.ConnectException;
+import java.net.SocketException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -56,7 +55,7 @@ public final class UnixSocketTransport implements AgentTransport {
                 ch.connect(address);
                 log.debug("connected to agent socket {} after {} attempt(s)", path, attempts);
                 return new UnixSocketTransport(ch, path.getFileName().toString());
-            } catch (ConnectException | NoSuchFileException e) {
+            } catch (SocketException e) { // refused, or the socket file does not exist yet
                 ch.close();
                 if (System.nanoTime() - deadline >= 0) {
                     throw new IOException("could not connect to agent socket " + path + " within " + timeout

@@ -123,6 +123,20 @@ class AgentClientFakePeerTest {
         }
     }
 
+    @Test
+    void shutdownWaitsForOkAndUnexpectedRepliesAreRejected() throws Exception {
+        try (FakeAgent fake = FakeAgent.start((f, a) -> switch (f.message()) {
+            case Message.Shutdown s -> List.of(new Frame(f.streamId(), new Message.Ok()));
+            case Message.Stat s -> List.of(new Frame(f.streamId(), new Message.Ok()));
+            default -> null;
+        })) {
+            fake.client.shutdown(T); // never against the real agent on the host: it powers the machine off
+            assertThatThrownBy(() -> fake.client.stat("/x", T))
+                    .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).contains(ErrorCode.BAD_FRAME))
+                    .hasMessageContaining("expected StatResult");
+        }
+    }
+
     /** {@code size} zero bytes. */
     private static final class ZeroStream extends InputStream {
         private long left;
