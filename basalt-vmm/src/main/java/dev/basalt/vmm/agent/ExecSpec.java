@@ -64,26 +64,32 @@ public record ExecSpec(List<String> argv, Map<String, String> env, String cwd, D
         return of("/bin/sh", "-c", script);
     }
 
+    /** A copy with environment {@code newEnv}. */
     public ExecSpec withEnv(Map<String, String> newEnv) {
         return new ExecSpec(argv, newEnv, cwd, timeout, stdinStream, pty, rows, cols, clearEnv);
     }
 
+    /** A copy running in {@code newCwd}. */
     public ExecSpec withCwd(String newCwd) {
         return new ExecSpec(argv, env, newCwd, timeout, stdinStream, pty, rows, cols, clearEnv);
     }
 
+    /** A copy the agent kills after {@code newTimeout} (ZERO = never). */
     public ExecSpec withTimeout(Duration newTimeout) {
         return new ExecSpec(argv, env, cwd, newTimeout, stdinStream, pty, rows, cols, clearEnv);
     }
 
+    /** A copy that streams stdin. */
     public ExecSpec withStdin() {
         return new ExecSpec(argv, env, cwd, timeout, true, pty, rows, cols, clearEnv);
     }
 
+    /** A copy on a PTY of {@code newRows}×{@code newCols}. */
     public ExecSpec withPty(int newRows, int newCols) {
         return new ExecSpec(argv, env, cwd, timeout, stdinStream, true, newRows, newCols, clearEnv);
     }
 
+    /** A copy that starts from an empty environment. */
     public ExecSpec withClearEnv() {
         return new ExecSpec(argv, env, cwd, timeout, stdinStream, pty, rows, cols, true);
     }

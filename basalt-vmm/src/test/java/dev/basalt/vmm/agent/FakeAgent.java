@@ -50,8 +50,13 @@ final class FakeAgent implements AutoCloseable {
     /** A fake peer connected to a client (HELLO already answered). */
     static FakeAgent start(BiFunction<Frame, FakeAgent, List<Frame>> behaviour) throws Exception {
         FakeAgent agent = listen(behaviour);
-        agent.client = AgentClient.connect(agent.transport, Duration.ofSeconds(5));
-        return agent;
+        try {
+            agent.client = AgentClient.connect(agent.transport, Duration.ofSeconds(5));
+            return agent;
+        } catch (RuntimeException e) {
+            agent.close();
+            throw e;
+        }
     }
 
     /** A fake peer and the client side's transport, before HELLO. */
