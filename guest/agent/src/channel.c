@@ -164,8 +164,8 @@ static void feed(const uint8_t *p, size_t n)
 void channel_readable(void)
 {
     static uint8_t buf[65536];
-    if (!payload && !(payload = malloc(MAX_PAYLOAD)))
-        abort();
+    if (!payload)
+        payload = must(malloc(MAX_PAYLOAD));
     ssize_t r = read(A.chan_r.fd, buf, sizeof buf);
     if (r > 0)
         feed(buf, (size_t)r);

@@ -16,17 +16,7 @@ void exec_request(const msg_t *m)
     spawn_t r;
     if (spawn(m, &r) < 0)
         return;
-    stream_t *s = stream_new(m->stream, S_EXEC);
-    if (!s) { /* checked by dispatch; only allocation failure gets here */
-        kill(-r.pid, SIGKILL);
-        close(r.out);
-        if (r.err >= 0)
-            close(r.err);
-        if (r.in >= 0)
-            close(r.in);
-        send_error(m->stream, E_RESOURCE_EXHAUSTED, "exec %s: out of memory", m->f[0].v[0]);
-        return;
-    }
+    stream_t *s = stream_new(m->stream, S_EXEC); /* dispatch checked the limit */
     s->pid = r.pid;
     s->pty = r.pty;
     s->out[0].fd = r.out;

@@ -104,9 +104,9 @@ static void do_list(uint32_t id, const char *path)
         }
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
-            ents = realloc(ents, cap * sizeof *ents);
+            ents = must(realloc(ents, cap * sizeof *ents));
         }
-        ents[n++] = (entry_t){strdup(de->d_name), file_type(st.st_mode), st.st_mode & 07777,
+        ents[n++] = (entry_t){must(strdup(de->d_name)), file_type(st.st_mode), st.st_mode & 07777,
                               (uint64_t)st.st_size, mtime_ms(&st)};
         bytes += need;
     }

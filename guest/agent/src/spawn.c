@@ -36,7 +36,7 @@ static void env_put(char **env, size_t *n, char *kv)
 static char **build_env(const msg_t *m, int flags, const char **bad)
 {
     const field_t *e = &m->f[1];
-    char **env = calloc(e->n + 4, sizeof(char *));
+    char **env = must(calloc(e->n + 4, sizeof(char *)));
     size_t n = 0;
     if (!(flags & FLAG_CLEAR_ENV)) {
         env[n++] = (char *)DEFAULT_PATH;
@@ -150,8 +150,10 @@ int spawn(const msg_t *m, spawn_t *r)
         ok = pty_open(&fd[4], &fd[0], (unsigned)m->f[5].u, (unsigned)m->f[6].u) == 0;
         if (ok) {
             fd[1] = fd[2] = fd[0];
-            fd[6] = fcntl(fd[4], F_DUPFD_CLOEXEC, 0);
-            ok = fd[6] >= 0;
+            if (flags & FLAG_STDIN) { /* a second fd: epoll watches it for writing */
+                fd[6] = fcntl(fd[4], F_DUPFD_CLOEXEC, 0);
+                ok = fd[6] >= 0;
+            }
         }
     } else {
         ok = pipe2(p, O_CLOEXEC) == 0 && ((fd[4] = p[0]), (fd[1] = p[1]), pipe2(p, O_CLOEXEC) == 0);

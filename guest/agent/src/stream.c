@@ -33,9 +33,7 @@ stream_t *stream_new(uint32_t id, int kind)
 {
     if (count >= MAX_STREAMS)
         return NULL;
-    stream_t *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    stream_t *s = must(calloc(1, sizeof *s));
     s->id = id;
     s->kind = kind;
     s->send_credit = INITIAL_WINDOW;

@@ -18,7 +18,7 @@ static int open_temp(const char *path, mode_t mode, char **tmp)
 {
     const char *slash = strrchr(path, '/');
     size_t dlen = (size_t)(slash - path);
-    char *t = malloc(strlen(path) + 32);
+    char *t = must(malloc(strlen(path) + 32));
     sprintf(t, "%.*s/.%s.basalt-XXXXXX", (int)dlen, path, slash + 1);
     int fd = mkostemp(t, O_CLOEXEC);
     if (fd < 0 || fchmod(fd, mode) < 0) {
@@ -69,7 +69,7 @@ void fwrite_request(const msg_t *m)
         goto fail;
     stream_t *s = stream_new(id, S_FWRITE);
     s->fd = fd;
-    s->path = strdup(path);
+    s->path = must(strdup(path));
     s->tmp = tmp;
     return;
 fail:
@@ -146,7 +146,7 @@ void fread_request(const msg_t *m)
     send_stat(id, &st);
     stream_t *s = stream_new(id, S_FREAD);
     s->fd = fd;
-    s->path = strdup(path);
+    s->path = must(strdup(path));
 }
 
 /* Sends the next chunk if credit and buffer room allow. Returns 1 on progress. */

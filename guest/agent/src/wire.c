@@ -60,6 +60,13 @@ const char *err_name(int code)
 
 /* ---- buffers ---- */
 
+void *must(void *p)
+{
+    if (!p)
+        abort();
+    return p;
+}
+
 void buf_put(buf_t *b, const void *p, size_t n)
 {
     if (b->off > 0 && b->off == b->len)
@@ -74,10 +81,7 @@ void buf_put(buf_t *b, const void *p, size_t n)
             size_t cap = b->cap ? b->cap : 4096;
             while (cap < b->len + n)
                 cap *= 2;
-            uint8_t *d = realloc(b->d, cap);
-            if (!d)
-                abort();
-            b->d = d;
+            b->d = must(realloc(b->d, cap));
             b->cap = cap;
         }
     }
@@ -142,9 +146,7 @@ static char *rd_str(rd_t *r, uint32_t *len)
         r->bad = 1;
         return NULL;
     }
-    char *s = malloc(*len + 1);
-    if (!s)
-        abort();
+    char *s = must(malloc(*len + 1));
     memcpy(s, p, *len);
     s[*len] = 0;
     return s;
@@ -184,7 +186,7 @@ static void rd_field(rd_t *r, char k, field_t *f)
         f->n = (uint32_t)rd_int(r, 4);
         if (r->bad || !count_ok(r, f->n, 4))
             return;
-        f->v = calloc(f->n + 1, sizeof(char *));
+        f->v = must(calloc(f->n + 1, sizeof(char *)));
         for (uint32_t i = 0; i < f->n && !r->bad; i++)
             f->v[i] = rd_str(r, &len);
         break;
@@ -192,7 +194,7 @@ static void rd_field(rd_t *r, char k, field_t *f)
         f->n = (uint32_t)rd_int(r, 4);
         if (r->bad || !count_ok(r, f->n, 4 + 1 + 4 + 8 + 8))
             return;
-        f->e = calloc(f->n + 1, sizeof(entry_t));
+        f->e = must(calloc(f->n + 1, sizeof(entry_t)));
         for (uint32_t i = 0; i < f->n && !r->bad; i++) {
             entry_t *e = &f->e[i];
             e->name = rd_str(r, &len);

@@ -37,6 +37,8 @@ void buf_put(buf_t *b, const void *p, size_t n);
 void buf_consume(buf_t *b, size_t n);
 size_t buf_pending(const buf_t *b);
 void buf_free(buf_t *b);
+/* Returns p, or aborts when an allocation failed (the agent cannot go on). */
+void *must(void *p);
 
 typedef struct {
     char *name;

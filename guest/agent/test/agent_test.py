@@ -365,6 +365,20 @@ def test_bad_frames(a):
     assert a.recv(77).nonce == 6
 
 
+def test_fuzz_frames(a):
+    import random
+    rnd = random.Random(1234)
+    harmful = {T[n] for n in ("EXEC", "FILE_WRITE", "MKDIR", "REMOVE", "RENAME", "SHUTDOWN")}
+    types = [t for t in range(256) if t not in harmful]
+    blob = b""
+    for _ in range(3000):
+        payload = bytes(rnd.getrandbits(8) for _ in range(rnd.choice((0, 1, 3, 4, 8, 9, 17, 64))))
+        blob += frame(rnd.randrange(1, 50), rnd.choice(types), payload)
+    a.send_raw(blob)
+    assert a.request("PING", u64(11), stream=999).nonce == 11
+    assert a.proc.poll() is None
+
+
 def test_stream_limit(a):
     d = tempfile.mkdtemp()
     try:
