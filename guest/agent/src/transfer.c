@@ -18,8 +18,9 @@ static int open_temp(const char *path, mode_t mode, char **tmp)
 {
     const char *slash = strrchr(path, '/');
     size_t dlen = (size_t)(slash - path);
-    char *t = must(malloc(strlen(path) + 32));
-    sprintf(t, "%.*s/.%s.basalt-XXXXXX", (int)dlen, path, slash + 1);
+    size_t cap = strlen(path) + 32;
+    char *t = must(malloc(cap));
+    snprintf(t, cap, "%.*s/.%s.basalt-XXXXXX", (int)dlen, path, slash + 1);
     int fd = mkostemp(t, O_CLOEXEC);
     if (fd < 0 || fchmod(fd, mode) < 0) {
         int e = errno;

@@ -38,7 +38,7 @@ void buf_consume(buf_t *b, size_t n);
 size_t buf_pending(const buf_t *b);
 void buf_free(buf_t *b);
 /* Returns p, or aborts when an allocation failed (the agent cannot go on). */
-void *must(void *p);
+void *must(void *p) __attribute__((returns_nonnull));
 
 typedef struct {
     char *name;
