@@ -79,6 +79,16 @@ class BadInputTest {
     }
 
     @Test
+    void kernelQemuCannotLoad(SandboxManager manager, @TempDir Path tmp) throws IOException {
+        Path bogus = Files.writeString(tmp.resolve("vmlinux"), "not a kernel");
+        assertThatThrownBy(() -> manager.create(SandboxSpec.defaults().withKernel(bogus)))
+                .isInstanceOf(BasaltException.class)
+                .hasMessageContaining("failed to boot")
+                .hasMessageContainingAll("QEMU", "kernel");
+        assertNothingLeft(manager);
+    }
+
+    @Test
     void guestThatNeverAnswers(SandboxManager manager, @TempDir Path tmp) throws Exception {
         Path initrd = silentInitrd(tmp);
         long start = System.nanoTime();
