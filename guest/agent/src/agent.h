@@ -130,6 +130,9 @@ void channel_disconnected(void);
 int channel_flush(void);
 void dispatch(const msg_t *m);
 
+/* IDENTITY of a restored or forked VM (identity.c) */
+void identity_request(const msg_t *m);
+
 /* init mode (init.c) */
 void init_system(void);
 int open_agent_port(void);

@@ -38,6 +38,7 @@ static int is_request(uint8_t t)
     switch (t) {
     case T_HELLO: case T_PING: case T_EXEC: case T_FILE_WRITE: case T_FILE_READ:
     case T_STAT: case T_LIST: case T_MKDIR: case T_REMOVE: case T_RENAME: case T_SHUTDOWN:
+    case T_IDENTITY:
         return 1;
     default:
         return 0;
@@ -239,6 +240,9 @@ void dispatch(const msg_t *m)
         return;
     case T_STAT: case T_LIST: case T_MKDIR: case T_REMOVE: case T_RENAME:
         files_request(m);
+        return;
+    case T_IDENTITY:
+        identity_request(m);
         return;
     case T_SHUTDOWN:
         send_msg(m->stream, T_OK);

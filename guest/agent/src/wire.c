@@ -24,6 +24,7 @@ static const schema_t SCHEMAS[] = {
     {T_REMOVE, "REMOVE", "Sb", {"path", "recursive"}},
     {T_RENAME, "RENAME", "SS", {"from", "to"}},
     {T_SHUTDOWN, "SHUTDOWN", "", {0}},
+    {T_IDENTITY, "IDENTITY", "SlB", {"hostname", "time_ns", "seed"}},
     {T_OK, "OK", "", {0}},
     {T_HELLO_REPLY, "HELLO_REPLY", "wSS", {"version", "agent_version", "kernel_release"}},
     {T_PONG, "PONG", "q", {"nonce"}},

@@ -10,7 +10,7 @@ import tempfile
 import time
 import traceback
 
-from proto import (Agent, ERR, T, WINDOW, bts, frame, i32, st, strs, u8, u16, u32, u64)
+from proto import (Agent, ERR, T, WINDOW, bts, frame, i32, i64, st, strs, u8, u16, u32, u64)
 
 BIN = None
 FLAG_STDIN, FLAG_PTY, FLAG_CLEAR_ENV = 1, 2, 4
@@ -429,6 +429,85 @@ def test_peer_close_kills_processes(a):
         assert zombie, "process %d survived its agent" % pid
     except ProcessLookupError:
         pass
+
+
+def pid_gone(pid, timeout=3.0):
+    """True once pid no longer exists (the agent reaps its children)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return not os.path.exists("/proc/%d" % pid)
+        time.sleep(0.02)
+    return False
+
+
+def test_identity_aborts_other_streams(a):
+    import socket
+    host_before = socket.gethostname()
+    d = tempfile.mkdtemp()
+    try:
+        s1 = a.exec_(["sleep", "1000"])
+        pid = a.recv(s1).pid
+        s2 = a.exec_(["sh", "-c", "echo x; exec sleep 1000"])
+        pid2 = a.recv(s2).pid
+        assert a.recv(s2).data == b"x\n"
+        s3 = a.sid()  # a partial upload: its temporary file must go
+        a.send(s3, "FILE_WRITE", st(d + "/partial") + u32(0o644) + u8(0))
+        a.send(s3, "FILE_DATA", bts(b"half"))
+        assert a.request("PING", u64(1)).type == T["PONG"]  # the upload is open
+        assert len(os.listdir(d)) == 1, os.listdir(d)
+        m = a.identity("clone-1", time.time_ns() + 86400 * 10**9, os.urandom(64))
+        assert m.type == T["OK"], m
+        assert pid_gone(pid) and pid_gone(pid2), "exec processes survived IDENTITY"
+        assert os.listdir(d) == [], os.listdir(d)
+        time.sleep(0.2)
+        for s in (s1, s2, s3):
+            assert not a.pending(s), "frame after IDENTITY on stream %d: %r" % (s, a.pending(s))
+        # the agent keeps serving, the aborted ids are free again
+        _, out, _, end = run(a, ["echo", "after"], stream=s1)
+        assert out == b"after\n" and end.type == T["EXIT"] and end.kind == 0, (out, end)
+        assert a.request("PING", u64(2), stream=s3).type == T["PONG"]
+        # outside init mode the host's identity is left alone
+        assert socket.gethostname() == host_before
+        # IDENTITY is one-shot: a second one (nothing open) is fine too
+        assert a.identity("clone-2", 1, os.urandom(32)).type == T["OK"]
+    finally:
+        shutil.rmtree(d)
+
+
+def test_identity_invalid_arguments(a):
+    s = a.exec_(["sleep", "1000"])
+    pid = a.recv(s).pid
+    seed, now = os.urandom(32), time.time_ns()
+    for host in ("", "h" * 65, "a_b", "a.b", "caf\u00e9", "a b"):
+        expect_error(a.identity(host, now, seed), "INVALID_ARGUMENT", "hostname")
+    for t in (0, -1, -(2**63)):
+        expect_error(a.identity("vm", t, seed), "INVALID_ARGUMENT", "time_ns")
+    for n in (0, 31, 513):
+        expect_error(a.identity("vm", now, os.urandom(n)), "INVALID_ARGUMENT", "seed")
+    expect_error(a.request("IDENTITY", st("vm") + i64(now)), "BAD_FRAME")
+    # an invalid IDENTITY changes nothing: the exec is still running
+    assert not a.pending(s) and not pid_gone(pid, 0.1)
+    a.send(s, "CANCEL")
+    _, _, _, end = a.collect(s)
+    assert (end.type, end.kind, end.value) == (T["EXIT"], 1, 9), end
+    # the edges of the valid ranges
+    assert a.identity("h" * 64, 1, os.urandom(512)).type == T["OK"]
+    assert a.identity("A-z-0", 2**63 - 1, os.urandom(32)).type == T["OK"]
+
+
+def test_identity_stdio_mode(a):
+    a.close()
+    b = Agent(BIN, stdio=True)
+    s = b.exec_(["sleep", "1000"])
+    pid = b.recv(s).pid
+    assert b.identity("stdio-vm", time.time_ns(), os.urandom(32)).type == T["OK"]
+    assert pid_gone(pid)
+    _, out, _, _ = run(b, ["echo", "ok"])
+    assert out == b"ok\n"
+    assert b.close() == 0
 
 
 def test_shutdown(a):

@@ -10,7 +10,7 @@ import time
 T = dict(HELLO=0x01, PING=0x02, WINDOW=0x03, CANCEL=0x04, EXEC=0x10, STDIN=0x11,
          STDIN_CLOSE=0x12, SIGNAL=0x13, RESIZE=0x14, FILE_WRITE=0x20, FILE_DATA=0x21,
          FILE_END=0x22, FILE_READ=0x23, STAT=0x24, LIST=0x25, MKDIR=0x26, REMOVE=0x27,
-         RENAME=0x28, SHUTDOWN=0x30, OK=0x80, HELLO_REPLY=0x81, PONG=0x82, ERROR=0x8F,
+         RENAME=0x28, SHUTDOWN=0x30, IDENTITY=0x31, OK=0x80, HELLO_REPLY=0x81, PONG=0x82, ERROR=0x8F,
          EXEC_STARTED=0x90, STDOUT=0x91, STDERR=0x92, EXIT=0x93, STAT_RESULT=0xA1,
          DIR_ENTRIES=0xA2)
 NAMES = {v: k for k, v in T.items()}
@@ -27,6 +27,7 @@ def u16(v): return struct.pack(">H", v)
 def u32(v): return struct.pack(">I", v)
 def u64(v): return struct.pack(">Q", v)
 def i32(v): return struct.pack(">i", v)
+def i64(v): return struct.pack(">q", v)
 def bts(b): return u32(len(b)) + b
 def st(s): return bts(s.encode() if isinstance(s, str) else s)
 def strs(l): return u32(len(l)) + b"".join(st(s) for s in l)
@@ -177,6 +178,9 @@ class Agent:
         s = stream or self.sid()
         self.send(s, typ, payload)
         return self.recv(s, timeout)
+
+    def identity(self, hostname, time_ns, seed, stream=None, timeout=10.0):
+        return self.request("IDENTITY", st(hostname) + i64(time_ns) + bts(seed), stream=stream, timeout=timeout)
 
     def exec_(self, argv, env=(), cwd="", timeout_ms=0, flags=0, rows=0, cols=0, stream=None):
         s = stream or self.sid()

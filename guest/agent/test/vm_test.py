@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Boots the agent as /init of a guest image under QEMU (TCG) and checks the
 init-mode duties and the virtio-serial semantics: mounts, hostname, loopback,
-PTY, orphan reaping, host disconnect (processes killed) and reconnect, SHUTDOWN.
+PTY, orphan reaping, host disconnect (processes killed) and reconnect, IDENTITY
+(hostname, clock, RNG; other streams aborted), SHUTDOWN.
 Usage: vm_test.py IMAGE_DIR   (an image built by guest/image/build.sh)"""
 import os
 import subprocess
@@ -9,7 +10,7 @@ import sys
 import tempfile
 import time
 
-from proto import Agent, T, u32, u64
+from proto import Agent, ERR, T, u32, u64
 
 FLAG_PTY = 2
 
@@ -68,6 +69,26 @@ def main():
         out, _, _ = sh(a, "test -e /proc/%d && cat /proc/%d/stat || echo gone" % (pid, pid))
         assert out.strip() == "gone", "process survived the disconnect: " + out
         assert a.request("PING", u64(9)).nonce == 9
+        # IDENTITY: other streams aborted; hostname, clock and RNG set
+        s = a.exec_(["sleep", "1000"])
+        pid = a.recv(s, 30).pid
+        out, _, _ = sh(a, "head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n'")
+        rnd_before = out.strip()
+        m = a.identity("bad_name", time.time_ns(), os.urandom(32))
+        assert m.type == T["ERROR"] and m.code == ERR["INVALID_ARGUMENT"], m
+        target = time.time_ns() + 86400 * 10**9
+        m = a.identity("vm-identity-1", target, os.urandom(256), timeout=30)
+        assert m.type == T["OK"], m
+        out, _, _ = sh(a, "hostname; date +%%s; head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo; "
+                          "test -e /proc/%d && echo alive || echo gone" % pid)
+        host, secs, rnd_after, alive = out.split("\n")[:4]
+        assert host == "vm-identity-1", host
+        assert abs(int(secs) - target // 10**9) < 120, (secs, target // 10**9)
+        assert len(rnd_after) == 32 and rnd_after != rnd_before, (rnd_before, rnd_after)
+        assert alive == "gone", "exec survived IDENTITY"
+        assert not a.pending(s), a.pending(s)
+        print("identity: hostname %s, guest clock %+d s from host+1d, urandom %s -> %s" % (
+            host, int(secs) - target // 10**9, rnd_before, rnd_after))
         assert a.request("SHUTDOWN").type == T["OK"]
         qemu.wait(30)
         print("vm test: ok (qemu exited %d)" % qemu.returncode)

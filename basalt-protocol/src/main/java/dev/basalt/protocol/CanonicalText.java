@@ -61,6 +61,11 @@ public final class CanonicalText {
                 strField(sb, "from", m.from());
                 strField(sb, "to", m.to());
             }
+            case Message.Identity m -> {
+                strField(sb, "hostname", m.hostname());
+                field(sb, "time_ns", m.timeNs());
+                sb.append(" seed=hex:").append(m.seed().toHex());
+            }
             case Message.HelloReply m -> {
                 field(sb, "version", m.version());
                 strField(sb, "agent_version", m.agentVersion());

@@ -48,11 +48,15 @@ final class Checks {
     }
 
     static Bytes data(Bytes data) {
-        Objects.requireNonNull(data, "data");
-        if (data.length() > Protocol.MAX_PAYLOAD - 4) {
-            throw new IllegalArgumentException("data of " + data.length() + " bytes exceeds the 1 MiB frame cap");
+        return bytes("data", data);
+    }
+
+    static Bytes bytes(String name, Bytes value) {
+        Objects.requireNonNull(value, name);
+        if (value.length() > Protocol.MAX_PAYLOAD - 4) {
+            throw new IllegalArgumentException(name + " of " + value.length() + " bytes exceeds the 1 MiB frame cap");
         }
-        return data;
+        return value;
     }
 
     static <E extends Enum<E>> int bits(Set<E> flags, ToIntFunction<E> bit) {

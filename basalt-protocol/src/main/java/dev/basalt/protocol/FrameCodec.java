@@ -63,6 +63,7 @@ public final class FrameCodec {
             case Message.Mkdir m -> strSize(m.path()) + 4;
             case Message.Remove m -> strSize(m.path()) + 1;
             case Message.Rename m -> strSize(m.from()) + strSize(m.to());
+            case Message.Identity m -> strSize(m.hostname()) + 8 + 4 + m.seed().length();
             case Message.HelloReply m -> 4 + strSize(m.agentVersion()) + strSize(m.kernelRelease());
             case Message.Pong m -> 8;
             case Message.Error m -> 2 + strSize(m.message());
@@ -152,6 +153,11 @@ public final class FrameCodec {
             case Message.Rename m -> {
                 putStr(b, m.from());
                 putStr(b, m.to());
+            }
+            case Message.Identity m -> {
+                putStr(b, m.hostname());
+                b.putLong(m.timeNs());
+                putBytes(b, m.seed());
             }
             case Message.HelloReply m -> {
                 b.putInt((int) m.version());
@@ -265,6 +271,7 @@ public final class FrameCodec {
             case REMOVE -> new Message.Remove(r.str("path"), r.bool("recursive"));
             case RENAME -> new Message.Rename(r.str("from"), r.str("to"));
             case SHUTDOWN -> new Message.Shutdown();
+            case IDENTITY -> new Message.Identity(r.str("hostname"), r.i64("time_ns"), r.bytes("seed"));
             case OK -> new Message.Ok();
             case HELLO_REPLY -> new Message.HelloReply(r.u32("version"), r.str("agent_version"), r.str("kernel_release"));
             case PONG -> new Message.Pong(r.i64("nonce"));

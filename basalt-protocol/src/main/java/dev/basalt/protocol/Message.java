@@ -184,6 +184,24 @@ public sealed interface Message {
     record Shutdown() implements Message {
     }
 
+    /**
+     * {@code IDENTITY}: gives a restored or forked VM its own hostname, wall clock
+     * ({@code timeNs}, an i64 of nanoseconds since the epoch) and entropy {@code seed}.
+     * Only the wire rules are checked here; the agent answers {@code INVALID_ARGUMENT}
+     * for a hostname that is not 1–64 bytes of {@code [A-Za-z0-9-]}, {@code timeNs <= 0}
+     * or a seed outside 32–512 bytes.
+     */
+    record Identity(String hostname, long timeNs, Bytes seed) implements Message {
+        public Identity {
+            Checks.str("hostname", hostname);
+            Checks.bytes("seed", seed);
+        }
+
+        public Identity(String hostname, long timeNs, byte[] seed) {
+            this(hostname, timeNs, Bytes.copyOf(seed));
+        }
+    }
+
     // ---- guest -> host ----
 
     /** {@code OK}: the request succeeded (terminal). */

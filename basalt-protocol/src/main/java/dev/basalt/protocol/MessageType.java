@@ -6,7 +6,7 @@ public enum MessageType {
     EXEC(0x10), STDIN(0x11), STDIN_CLOSE(0x12), SIGNAL(0x13), RESIZE(0x14),
     FILE_WRITE(0x20), FILE_DATA(0x21), FILE_END(0x22), FILE_READ(0x23),
     STAT(0x24), LIST(0x25), MKDIR(0x26), REMOVE(0x27), RENAME(0x28),
-    SHUTDOWN(0x30),
+    SHUTDOWN(0x30), IDENTITY(0x31),
     OK(0x80), HELLO_REPLY(0x81), PONG(0x82), ERROR(0x8F),
     EXEC_STARTED(0x90), STDOUT(0x91), STDERR(0x92), EXIT(0x93),
     STAT_RESULT(0xA1), DIR_ENTRIES(0xA2);
@@ -62,6 +62,7 @@ public enum MessageType {
             case Message.Remove m -> REMOVE;
             case Message.Rename m -> RENAME;
             case Message.Shutdown m -> SHUTDOWN;
+            case Message.Identity m -> IDENTITY;
             case Message.Ok m -> OK;
             case Message.HelloReply m -> HELLO_REPLY;
             case Message.Pong m -> PONG;

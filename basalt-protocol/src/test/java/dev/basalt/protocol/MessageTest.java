@@ -44,6 +44,26 @@ class MessageTest {
     }
 
     @Test
+    void identityChecksOnlyTheWireRules() {
+        assertThatThrownBy(() -> new Message.Identity("a\0b", 1, new byte[32]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hostname");
+        assertThatThrownBy(() -> new Message.Identity("vm", 1, (Bytes) null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> new Message.Identity(null, 1, new byte[32])).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> new Message.Identity("vm", 1, new byte[Protocol.MAX_PAYLOAD]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("seed");
+        // the agent's semantic ranges (hostname charset, time > 0, seed 32-512) are not the codec's business
+        Message.Identity loose = new Message.Identity("not a hostname!", -5, new byte[0]);
+        Frame f = new Frame(7, loose);
+        assertThat(new FrameDecoder().feed(FrameCodec.encode(f))).singleElement().isEqualTo(f);
+        assertThat(loose.type()).isEqualTo(MessageType.IDENTITY);
+        assertThat(MessageType.fromCode(0x31)).isEqualTo(MessageType.IDENTITY);
+        byte[] seed = {1, 2, 3};
+        Message.Identity m = new Message.Identity("vm", 1, seed);
+        seed[0] = 9;
+        assertThat(m.seed().toArray()).containsExactly(1, 2, 3);
+    }
+
+    @Test
     void typeOfEveryMessageMatchesItsCode() {
         assertThat(new Message.ListDir("/").type()).isEqualTo(MessageType.LIST);
         assertThat(MessageType.fromCode(0x8F)).isEqualTo(MessageType.ERROR);

@@ -14,8 +14,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,6 +50,8 @@ public final class AgentClient implements AutoCloseable {
     private final AgentTransport transport;
     private final String name;
     private final ConcurrentHashMap<Integer, StreamHandler> streams = new ConcurrentHashMap<>();
+    /** Registered streams whose first frame (the request) has not been written yet. */
+    private final Set<Integer> unsent = ConcurrentHashMap.newKeySet();
     private final AtomicInteger nextStream = new AtomicInteger(1);
     private final AtomicLong nextNonce = new AtomicLong(1);
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -167,6 +173,60 @@ public final class AgentClient implements AutoCloseable {
         call("rename " + from + " -> " + to, new Message.Rename(from, to), timeout, Message.Ok.class);
     }
 
+    /**
+     * Gives a restored or forked VM its own identity ({@code IDENTITY}): the agent aborts every
+     * other open stream (processes SIGKILLed, partial uploads removed, no terminal frames), sets
+     * the hostname and the wall clock to {@code now}, and mixes {@code seed} into the kernel's
+     * entropy pool and reseeds it; returns on its {@code OK}. Meant to be sent once, right
+     * after connecting, to a VM that did not boot from scratch.
+     *
+     * <p>Because the agent sends nothing more for the aborted streams, on {@code OK} this client
+     * fails every stream whose request went out before {@code IDENTITY} with
+     * {@code AgentException(CANCELLED, "aborted by IDENTITY")} (blocked {@link ExecSession#next},
+     * {@link ExecSession#collect}, file transfers and pending calls wake up at once); the same
+     * happens on {@code ERROR IO}, which the agent sends only after it aborted them. Streams
+     * opened after {@code IDENTITY} was written are not touched. On {@code INVALID_ARGUMENT} (a
+     * hostname that is not 1–64 bytes of {@code [A-Za-z0-9-]}, {@code now} not after the epoch,
+     * a seed outside 32–512 bytes) nothing has changed in the guest and no stream is failed.
+     * On timeout the state of the other streams is unknown.
+     *
+     * @param hostname the guest's new hostname
+     * @param now      the wall-clock time to set, sent as nanoseconds since the epoch
+     * @param seed     32–512 random bytes (copied)
+     * @throws AgentException {@code INVALID_ARGUMENT} for invalid values, {@code IO} if the guest
+     *                        could not set the hostname, clock or RNG; {@link AgentTimeoutException},
+     *                        {@link AgentDisconnectedException} as for every call
+     * @throws IllegalArgumentException if {@code hostname} contains a NUL character or {@code now}
+     *                        does not fit an i64 of nanoseconds
+     */
+    public void identity(String hostname, Instant now, byte[] seed, Duration timeout) {
+        Objects.requireNonNull(hostname, "hostname");
+        Objects.requireNonNull(now, "now");
+        Objects.requireNonNull(seed, "seed");
+        long timeNs;
+        try {
+            timeNs = Math.addExact(Math.multiplyExact(now.getEpochSecond(), 1_000_000_000L), now.getNano());
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("now " + now + " does not fit in 64-bit nanoseconds since the epoch", e);
+        }
+        Message.Identity request = new Message.Identity(hostname, timeNs, seed);
+        String operation = "identity " + hostname;
+        IdentityHandler handler = new IdentityHandler(operation);
+        Deadline deadline = Deadline.in(timeout, operation);
+        int id = open(handler);
+        try {
+            send(id, request, deadline, () -> handler.others = requestedStreams(id));
+        } catch (AgentTimeoutException e) {
+            abandon(id); // never reached the agent
+            throw e;
+        }
+        Message reply = handler.await(deadline, () -> cancel(id));
+        if (!(reply instanceof Message.Ok)) {
+            throw new AgentException(ErrorCode.BAD_FRAME, operation + ": agent answered " + reply.type() + ", expected Ok");
+        }
+        log.debug("agent {}: identity {} set, {} other stream(s) aborted", name, hostname, handler.others.size());
+    }
+
     /** Asks the agent to kill every process, sync and power the guest off; returns on its {@code OK}. */
     public void shutdown(Duration timeout) {
         call("shutdown", new Message.Shutdown(), timeout, Message.Ok.class);
@@ -211,6 +271,7 @@ public final class AgentClient implements AutoCloseable {
             send(id, request, deadline);
         } catch (AgentTimeoutException e) {
             streams.remove(id, handler); // never reached the agent
+            unsent.remove(id);
             throw e;
         }
         return handler.await(deadline, () -> cancel(id));
@@ -229,24 +290,39 @@ public final class AgentClient implements AutoCloseable {
         }
         while (true) {
             int id = nextStream.getAndIncrement() & Integer.MAX_VALUE;
-            if (id != 0 && !streams.containsKey(id) && streams.putIfAbsent(id, factory.apply(id)) == null) {
+            if (id == 0 || streams.containsKey(id)) {
+                continue;
+            }
+            unsent.add(id); // before it becomes visible in streams: see requestedStreams()
+            if (streams.putIfAbsent(id, factory.apply(id)) == null) {
                 cause = closedCause;
                 if (cause != null) { // lost a race with disconnect()
                     streams.remove(id);
+                    unsent.remove(id);
                     throw disconnected(cause);
                 }
                 return id;
             }
+            unsent.remove(id);
         }
     }
 
     /** Forgets a stream whose request never went out. */
     void abandon(int streamId) {
         streams.remove(streamId);
+        unsent.remove(streamId);
     }
 
     /** Sends one frame, waiting for the write lock until the deadline. */
     void send(int streamId, Message message, Deadline deadline) {
+        send(streamId, message, deadline, null);
+    }
+
+    /**
+     * Sends one frame; {@code beforeWrite} (if not null) runs under the write lock just before
+     * the frame is written, when no other frame can slip in between.
+     */
+    private void send(int streamId, Message message, Deadline deadline, Runnable beforeWrite) {
         AgentDisconnectedException cause = closedCause;
         if (cause != null) {
             throw disconnected(cause);
@@ -269,7 +345,11 @@ public final class AgentClient implements AutoCloseable {
             buf.clear();
             FrameCodec.encode(frame, buf);
             buf.flip();
+            if (beforeWrite != null) {
+                beforeWrite.run();
+            }
             transport.write(buf);
+            unsent.remove(streamId);
         } catch (IOException e) {
             AgentDisconnectedException d = new AgentDisconnectedException(
                     "write to agent " + name + " failed: " + e.getMessage(), e);
@@ -301,6 +381,51 @@ public final class AgentClient implements AutoCloseable {
             send(streamId, new Message.Window(increment), Deadline.in(Duration.ofSeconds(30), "window on stream " + streamId));
         } catch (AgentException e) {
             log.debug("could not return credit on stream {} of {}: {}", streamId, name, e.getMessage());
+        }
+    }
+
+    /**
+     * The open streams, other than {@code except}, whose request has already been written. Runs
+     * under the write lock, so these are exactly the streams the agent has open (or is about
+     * to end) when it reads the next frame.
+     */
+    private Map<Integer, StreamHandler> requestedStreams(int except) {
+        Map<Integer, StreamHandler> out = new HashMap<>();
+        streams.forEach((id, h) -> {
+            if (id != except && !unsent.contains(id)) {
+                out.put(id, h);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * {@code IDENTITY}: on {@code OK} (or {@code ERROR IO}, sent after the agent aborted the
+     * other streams) fails the streams the agent aborted, on the reader thread, before the
+     * caller wakes up; the agent sends no terminal frame for them.
+     */
+    private final class IdentityHandler extends ReplyHandler {
+        volatile Map<Integer, StreamHandler> others = Map.of();
+
+        IdentityHandler(String operation) {
+            super(operation);
+        }
+
+        @Override
+        public boolean onMessage(Message message) {
+            if (message instanceof Message.Ok
+                    || message instanceof Message.Error e && e.code() == ErrorCode.IO) {
+                others.forEach((id, h) -> {
+                    if (streams.remove(id, h)) {
+                        try {
+                            h.onFailure(new AgentException(ErrorCode.CANCELLED, "aborted by IDENTITY"));
+                        } catch (RuntimeException ex) {
+                            log.warn("handler of stream {} on {} failed on IDENTITY", id, name, ex);
+                        }
+                    }
+                });
+            }
+            return super.onMessage(message);
         }
     }
 

@@ -66,6 +66,63 @@ class AgentClientFakePeerTest {
     }
 
     @Test
+    void identityFailsOnlyTheStreamsRequestedBeforeIt() throws Exception {
+        int[] identityStream = {0};
+        try (FakeAgent fake = FakeAgent.start((f, a) -> {
+            if (f.message() instanceof Message.Identity) {
+                identityStream[0] = f.streamId();
+                return List.of(); // answered once the later STAT has arrived
+            }
+            if (f.message() instanceof Message.Stat st) {
+                return st.path().equals("/late") ? List.of(new Frame(identityStream[0], new Message.Ok())) : List.of();
+            }
+            return null;
+        }); ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<?> early = ex.submit(() -> fake.client.stat("/early", T));
+            Thread.sleep(100);
+            Future<?> identity = ex.submit(() -> {
+                fake.client.identity("vm", java.time.Instant.now(), new byte[32], T);
+                return null;
+            });
+            Thread.sleep(100);
+            Future<?> late = ex.submit(() -> fake.client.stat("/late", Duration.ofMillis(500)));
+            identity.get();
+            assertThatThrownBy(early::get).cause().isInstanceOfSatisfying(AgentException.class,
+                    e -> assertThat(e.code()).contains(ErrorCode.CANCELLED)).hasMessageContaining("aborted by IDENTITY");
+            assertThatThrownBy(late::get).cause().isInstanceOf(AgentTimeoutException.class);
+            Frame sent = fake.received.stream().filter(d -> d instanceof Frame f && f.message() instanceof Message.Identity)
+                    .map(Frame.class::cast).findFirst().orElseThrow();
+            Message.Identity m = (Message.Identity) sent.message();
+            assertThat(m.hostname()).isEqualTo("vm");
+            assertThat(m.seed().length()).isEqualTo(32);
+        }
+    }
+
+    @Test
+    void identityErrorsFailOtherStreamsOnlyForIo() throws Exception {
+        try (FakeAgent fake = FakeAgent.start((f, a) -> {
+            if (f.message() instanceof Message.Identity id) {
+                ErrorCode code = id.hostname().equals("io") ? ErrorCode.IO : ErrorCode.INVALID_ARGUMENT;
+                return List.of(new Frame(f.streamId(), new Message.Error(code, "no")));
+            }
+            return f.message() instanceof Message.Stat ? List.of() : null;
+        }); ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<?> pending = ex.submit(() -> fake.client.stat("/x", T));
+            Thread.sleep(100);
+            assertThatThrownBy(() -> fake.client.identity("bad", java.time.Instant.now(), new byte[32], T))
+                    .isInstanceOfSatisfying(AgentException.class,
+                            e -> assertThat(e.code()).contains(ErrorCode.INVALID_ARGUMENT));
+            Thread.sleep(50);
+            assertThat(pending.isDone()).isFalse();
+            assertThatThrownBy(() -> fake.client.identity("io", java.time.Instant.now(), new byte[32], T))
+                    .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).contains(ErrorCode.IO));
+            assertThatThrownBy(pending::get).cause().isInstanceOfSatisfying(AgentException.class,
+                    e -> assertThat(e.code()).contains(ErrorCode.CANCELLED));
+            fake.client.ping(T);
+        }
+    }
+
+    @Test
     void hangUpFailsEveryPendingOperationPromptly() throws Exception {
         try (FakeAgent fake = FakeAgent.start((f, a) ->
                 f.message() instanceof Message.Ping || f.message() instanceof Message.Hello ? null : List.of());

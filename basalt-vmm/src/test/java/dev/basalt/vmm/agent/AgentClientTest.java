@@ -283,6 +283,69 @@ class AgentClientTest {
         assertThatThrownBy(() -> client.exec(ExecSpec.of("true"))).isInstanceOf(AgentDisconnectedException.class);
     }
 
+    @Test
+    void identityAbortsOpenExecsAndFailsTheirSessionsPromptly() throws Exception {
+        ExecSession sleeper = client.exec(ExecSpec.of("sleep", "1000"));
+        ExecSession talker = client.exec(ExecSpec.shell("echo x; exec sleep 1000"));
+        assertThat(talker.next(T)).isInstanceOf(ExecEvent.Started.class);
+        assertThat(talker.next(T)).isInstanceOf(ExecEvent.Stdout.class);
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<ExecResult> collecting = ex.submit(() -> sleeper.collect(1 << 20, T));
+            Future<ExecEvent> nextEvent = ex.submit(() -> talker.next(T));
+            Thread.sleep(100); // both callers are blocked on their streams
+            long start = System.nanoTime();
+            client.identity("clone-1", java.time.Instant.now().plus(Duration.ofDays(1)), new byte[64], T);
+            for (Future<?> f : List.of(collecting, nextEvent)) {
+                assertThatThrownBy(f::get).cause().isInstanceOfSatisfying(AgentException.class, e -> {
+                    assertThat(e.code()).contains(ErrorCode.CANCELLED);
+                    assertThat(e).hasMessageContaining("aborted by IDENTITY");
+                });
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+        }
+        for (int pid : new int[] {sleeper.pid(), talker.pid()}) { // --connect mode: the processes are ours
+            long end = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            while (Files.exists(Path.of("/proc", String.valueOf(pid))) && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
+            assertThat(Path.of("/proc", String.valueOf(pid))).as("pid %d after IDENTITY", pid).doesNotExist();
+        }
+        assertThatThrownBy(() -> sleeper.awaitExit(T)).isInstanceOf(AgentException.class);
+        sleeper.close(); // harmless on an aborted stream
+        try (ExecSession after = client.exec(ExecSpec.shell("echo still here"))) {
+            assertThat(after.collect(1 << 20, T).stdoutText()).isEqualTo("still here\n");
+        }
+        client.identity("clone-2", java.time.Instant.now(), new byte[32], T); // nothing open: fine too
+        client.ping(T);
+    }
+
+    @Test
+    void identityWithInvalidArgumentsFailsWithInvalidArgumentAndChangesNothing() throws Exception {
+        java.time.Instant now = java.time.Instant.now();
+        try (ExecSession running = client.exec(ExecSpec.of("sleep", "1000"))) {
+            for (Runnable bad : List.<Runnable>of(
+                    () -> client.identity("bad_name", now, new byte[32], T),
+                    () -> client.identity("", now, new byte[32], T),
+                    () -> client.identity("h".repeat(65), now, new byte[32], T),
+                    () -> client.identity("vm", java.time.Instant.EPOCH, new byte[32], T),
+                    () -> client.identity("vm", java.time.Instant.EPOCH.minusNanos(1), new byte[32], T),
+                    () -> client.identity("vm", now, new byte[31], T),
+                    () -> client.identity("vm", now, new byte[513], T))) {
+                assertThatThrownBy(bad::run).isInstanceOfSatisfying(AgentException.class,
+                        e -> assertThat(e.code()).contains(ErrorCode.INVALID_ARGUMENT));
+            }
+            assertThatThrownBy(() -> client.identity("a\0b", now, new byte[32], T))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> client.identity("vm", java.time.Instant.MAX, new byte[32], T))
+                    .isInstanceOf(IllegalArgumentException.class);
+            // the exec survived: an invalid IDENTITY has no effect in the guest
+            assertThat(Path.of("/proc", String.valueOf(running.pid()))).exists();
+            running.signal(15);
+            assertThat(running.awaitExit(T).kind()).isEqualTo(ExitKind.SIGNALED);
+        }
+        client.identity("h".repeat(64), now, new byte[512], T); // the edges of the valid ranges
+    }
+
     private static String sha256(byte[] data) throws Exception {
         return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
     }
