@@ -17,10 +17,12 @@ import java.util.Optional;
  * @param readyAt   when the guest agent first answered, if it did
  * @param execsInFlight number of exec operations currently running
  * @param failure   why the sandbox FAILED (with the tail of the console), if it did
+ * @param origin    how it came to be: {@code boot}, {@code template:<key>}, {@code snapshot:<name>} or
+ *                  {@code fork:<parent id>}
  */
 public record SandboxInfo(String id, SandboxState state, SandboxSpec spec, String accel, long vmmPid,
                           Instant createdAt, Optional<Instant> readyAt, int execsInFlight,
-                          Optional<String> failure) {
+                          Optional<String> failure, String origin) {
     public SandboxInfo {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(state, "state");
@@ -29,6 +31,7 @@ public record SandboxInfo(String id, SandboxState state, SandboxSpec spec, Strin
         Objects.requireNonNull(createdAt, "createdAt");
         Objects.requireNonNull(readyAt, "readyAt");
         Objects.requireNonNull(failure, "failure");
+        Objects.requireNonNull(origin, "origin");
     }
 
     public Map<String, String> labels() {

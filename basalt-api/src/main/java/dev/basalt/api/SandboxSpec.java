@@ -16,9 +16,11 @@ import java.util.regex.Pattern;
  * @param memoryMib    guest memory in MiB, 64..65536 (and at most what the host can give)
  * @param labels       free-form key/value labels, keys {@code [a-zA-Z0-9._/-]{1,63}}, values up to 255 chars
  * @param bootTimeout  how long to wait for the guest agent before the sandbox is FAILED
+ * @param coldBoot     boot the kernel from scratch instead of cloning the image's template (slower;
+ *                     always the case with a kernel or initrd override)
  */
 public record SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int memoryMib,
-                          Map<String, String> labels, Duration bootTimeout) {
+                          Map<String, String> labels, Duration bootTimeout, boolean coldBoot) {
 
     public static final int MIN_MEMORY_MIB = 64;
     public static final int MAX_MEMORY_MIB = 65536;
@@ -56,34 +58,43 @@ public record SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int
 
     /** The default image, 1 vCPU, 256 MiB, no labels, 60 s boot timeout. */
     public static SandboxSpec defaults() {
-        return new SandboxSpec("default", null, null, 1, 256, Map.of(), Duration.ofSeconds(60));
+        return new SandboxSpec("default", null, null, 1, 256, Map.of(), Duration.ofSeconds(60), false);
     }
 
     public SandboxSpec withImage(String image) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
     }
 
     public SandboxSpec withKernel(Path kernel) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
     }
 
     public SandboxSpec withInitrd(Path initrd) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
     }
 
     public SandboxSpec withVcpus(int vcpus) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
     }
 
     public SandboxSpec withMemoryMib(int memoryMib) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
     }
 
     public SandboxSpec withLabels(Map<String, String> labels) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
+    }
+
+    public SandboxSpec withColdBoot(boolean coldBoot) {
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
+    }
+
+    /** True if this spec can be served by cloning the image's template. */
+    public boolean usesTemplate() {
+        return !coldBoot && kernel == null && initrd == null;
     }
 
     public SandboxSpec withBootTimeout(Duration bootTimeout) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
     }
 }

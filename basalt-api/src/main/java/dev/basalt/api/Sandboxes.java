@@ -101,6 +101,41 @@ public interface Sandboxes extends AutoCloseable {
      */
     void remove(String id);
 
+    /**
+     * Saves the sandbox's complete state (memory, devices, files in its RAM filesystems) as a named
+     * snapshot in the catalog. The guest is paused for the save and then runs on unchanged.
+     * Only when READY (no exec in flight); other operations wait for the save.
+     *
+     * @throws BasaltException.AlreadyExists if a snapshot with that name exists
+     */
+    SnapshotInfo checkpoint(String id, String snapshotName);
+
+    /**
+     * Creates a new READY sandbox from a snapshot, with its own id, hostname, clock and random seed.
+     * Any number of sandboxes may be restored from one snapshot. Allowed at any time.
+     *
+     * @throws BasaltException.NotFound if there is no such snapshot
+     * @throws BasaltException.InvalidArgument if the snapshot is damaged (hash mismatch, truncated) or
+     *         was written by another image or VMM version
+     */
+    SandboxInfo restore(String snapshotName, java.util.Map<String, String> labels);
+
+    /**
+     * Forks the sandbox into {@code count} children that start from its exact memory and files and
+     * then diverge independently of it and of each other (each gets its own id, hostname, clock and
+     * random seed). The parent is paused for a moment and runs on. Only when READY.
+     */
+    List<SandboxInfo> fork(String id, int count);
+
+    /** The snapshot catalog, oldest first. */
+    List<SnapshotInfo> snapshots();
+
+    /** Deletes a snapshot. Sandboxes restored from it are not affected. */
+    void deleteSnapshot(String snapshotName);
+
+    /** Statistics of the warm and restore pools, one entry per template in use. */
+    List<PoolStats> pools();
+
     /** Removes every sandbox this manager created and releases its resources. */
     @Override
     void close();

@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
         description = "MicroVM sandboxes: boot a VM, run untrusted code in it, throw it away.",
         subcommands = {RunCommand.class, CreateCommand.class, ExecCommand.class, ListCommand.class,
                 InspectCommand.class, CopyCommand.class, LogsCommand.class, StopCommand.class,
-                RemoveCommand.class, CommandLine.HelpCommand.class})
+                RemoveCommand.class, CheckpointCommand.class, RestoreCommand.class, ForkCommand.class,
+                SnapshotsCommand.class, PoolCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     @Option(names = {"-v", "--verbose"}, description = "Log what Basalt does (to stderr).", scope = CommandLine.ScopeType.INHERIT)

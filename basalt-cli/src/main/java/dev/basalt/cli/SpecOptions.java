@@ -30,8 +30,12 @@ final class SpecOptions {
     @Option(names = "--boot-timeout", description = "Seconds to wait for the guest (default: ${DEFAULT-VALUE}).", defaultValue = "60")
     int bootTimeoutSeconds;
 
+    @Option(names = "--cold", description = "Boot the kernel instead of cloning the image's template (slower).")
+    boolean cold;
+
     SandboxSpec toSpec() {
         return SandboxSpec.defaults().withImage(image).withKernel(kernel).withInitrd(initrd).withVcpus(cpus)
-                .withMemoryMib(memoryMib).withLabels(labels).withBootTimeout(Duration.ofSeconds(bootTimeoutSeconds));
+                .withMemoryMib(memoryMib).withLabels(labels).withBootTimeout(Duration.ofSeconds(bootTimeoutSeconds))
+                .withColdBoot(cold);
     }
 }

@@ -3,8 +3,8 @@ package dev.basalt.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.basalt.api.FileInfo;
 import dev.basalt.api.SandboxInfo;
+import dev.basalt.api.SnapshotInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -36,19 +36,36 @@ final class Views {
         m.put("createdAt", info.createdAt().toString());
         info.readyAt().ifPresent(r -> m.put("readyAt", r.toString()));
         info.readyAt().ifPresent(r -> m.put("bootMillis", Duration.between(info.createdAt(), r).toMillis()));
+        m.put("origin", info.origin());
         m.put("execsInFlight", info.execsInFlight());
         info.failure().ifPresent(f -> m.put("failure", f));
         return m;
     }
 
-    static Map<String, Object> file(FileInfo info) {
+    static Map<String, Object> snapshot(SnapshotInfo info) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("path", info.path());
-        m.put("type", info.type().name().toLowerCase(java.util.Locale.ROOT));
-        m.put("mode", String.format("%04o", info.mode()));
-        m.put("size", info.size());
-        m.put("modified", info.modified().toString());
+        m.put("name", info.name());
+        m.put("sourceSandbox", info.sourceSandbox());
+        m.put("image", info.image());
+        m.put("imageId", info.imageId());
+        m.put("vmmVersion", info.vmmVersion());
+        m.put("vcpus", info.vcpus());
+        m.put("memoryMib", info.memoryMib());
+        m.put("createdAt", info.createdAt().toString());
+        m.put("sizeBytes", info.sizeBytes());
+        m.put("sha256", info.sha256());
         return m;
+    }
+
+    /** "812K", "41.3M", "1.2G". */
+    static String size(long bytes) {
+        if (bytes < 1 << 20) {
+            return (bytes + 1023) / 1024 + "K";
+        }
+        if (bytes < 1L << 30) {
+            return String.format("%.1fM", bytes / 1048576.0);
+        }
+        return String.format("%.1fG", bytes / 1073741824.0);
     }
 
     static String json(Object value) {

@@ -20,12 +20,16 @@ import org.junit.jupiter.api.io.TempDir;
 class CliTest {
     private static SandboxManager manager;
     private static Path runRoot;
+    private static Path stateDir;
+    private static Path shmDir;
 
     @BeforeAll
     static void start() throws Exception {
         runRoot = Files.createTempDirectory("basalt-cli-test");
-        manager = new SandboxManager(ManagerConfig.defaults().withImagesDir(images()).withRunRoot(runRoot),
-                QemuHypervisor.detect());
+        stateDir = Files.createTempDirectory("basalt-cli-state");
+        shmDir = Path.of("/dev/shm", "basalt-cli-test-" + ProcessHandle.current().pid());
+        manager = new SandboxManager(ManagerConfig.defaults().withImagesDir(images()).withRunRoot(runRoot)
+                .withStateDir(stateDir).withShmDir(shmDir), QemuHypervisor.detect());
     }
 
     @AfterAll
@@ -35,6 +39,18 @@ class CliTest {
             assertThat(left.toList()).as("sandbox directories left behind").isEmpty();
         }
         Files.delete(runRoot);
+        deleteTree(stateDir);
+        deleteTree(shmDir);
+    }
+
+    private static void deleteTree(Path dir) throws java.io.IOException {
+        if (Files.exists(dir)) {
+            try (var walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
     }
 
     static Path images() {

@@ -1,6 +1,12 @@
 package dev.basalt.core;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Objects;
 
 /**
@@ -18,5 +24,27 @@ public record GuestImage(String name, Path kernel, Path initrd, boolean acpi, St
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(initrd, "initrd");
         cmdlineExtra = cmdlineExtra == null ? "" : cmdlineExtra;
+    }
+
+    /**
+     * Identity of exactly this kernel + initrd + boot parameters (paths, sizes, modification times):
+     * saved states only load into VMs booted from the same.
+     */
+    public String id() {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (Path file : new Path[] {kernel, initrd}) {
+                Path real = file.toRealPath();
+                sha.update((real + "|" + Files.size(real) + "|" + Files.getLastModifiedTime(real).toMillis() + "\n")
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+            sha.update((acpi + "|" + cmdlineExtra).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(sha.digest(), 0, 8);
+        } catch (IOException e) {
+            throw new dev.basalt.api.BasaltException.InvalidArgument("image '" + name + "' files are unreadable: "
+                    + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

@@ -21,23 +21,43 @@ import java.util.Optional;
  */
 final class ManagedSandbox {
     private final String id;
-    private final SandboxSpec spec;
     private final Path dir;
     private final String accel;
     private final Instant createdAt = Instant.now();
+    private final String origin;
+    private final GuestImage image;
+    private SandboxSpec spec;
 
     private SandboxState state = SandboxState.STARTING;
     private String failure;
     private Instant readyAt;
     private int execsInFlight;
+    private int opsInFlight;
+    private boolean frozen;
     private VmHandle vm;
     private AgentClient agent;
 
-    ManagedSandbox(String id, SandboxSpec spec, Path dir, String accel) {
+    ManagedSandbox(String id, SandboxSpec spec, GuestImage image, Path dir, String accel, String origin) {
         this.id = id;
         this.spec = spec;
+        this.image = image;
         this.dir = dir;
         this.accel = accel;
+        this.origin = origin;
+    }
+
+    synchronized SandboxSpec spec() {
+        return spec;
+    }
+
+    /** Gives a pooled sandbox the spec (labels) of the create that took it. */
+    synchronized void respec(SandboxSpec newSpec) {
+        this.spec = newSpec;
+    }
+
+    /** The kernel, initrd and boot parameters its VM runs. */
+    GuestImage image() {
+        return image;
     }
 
     String id() {
@@ -50,7 +70,7 @@ final class ManagedSandbox {
 
     synchronized SandboxInfo info() {
         return new SandboxInfo(id, state, spec, accel, vm != null && vm.isAlive() ? vm.pid() : 0, createdAt,
-                Optional.ofNullable(readyAt), execsInFlight, Optional.ofNullable(failure));
+                Optional.ofNullable(readyAt), execsInFlight, Optional.ofNullable(failure), origin);
     }
 
     synchronized SandboxState state() {
@@ -90,6 +110,7 @@ final class ManagedSandbox {
             failure = reason;
             toClose = agent;
             agent = null;
+            notifyAll();
         }
         if (toClose != null) {
             toClose.close();
@@ -102,9 +123,24 @@ final class ManagedSandbox {
      * and must be paired with {@link #release(boolean)}.
      */
     synchronized AgentClient acquire(String operation, boolean exec) {
+        long deadline = System.nanoTime() + FREEZE_WAIT_NANOS;
+        while (frozen && state.isLive()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new BasaltException.TimedOut("cannot " + operation + " in sandbox " + id
+                        + ": a checkpoint or fork has held it paused for too long");
+            }
+            try {
+                wait(Math.max(1, left / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BasaltException.Unavailable("interrupted while waiting for sandbox " + id);
+            }
+        }
         if (!state.isLive()) {
             throw wrongState(operation);
         }
+        opsInFlight++;
         if (exec) {
             execsInFlight++;
             state = SandboxState.RUNNING;
@@ -114,12 +150,40 @@ final class ManagedSandbox {
 
     /** Ends an operation taken with {@link #acquire}; the last exec moves RUNNING → READY. */
     synchronized void release(boolean exec) {
+        opsInFlight--;
+        notifyAll();
         if (exec) {
             execsInFlight--;
             if (execsInFlight == 0 && state == SandboxState.RUNNING) {
                 state = SandboxState.READY;
             }
         }
+    }
+
+    /**
+     * Holds the sandbox still for a checkpoint or fork: new operations wait until {@link #thaw()}.
+     * Only when READY with no operation in flight, so the agent channel is at a frame boundary.
+     */
+    synchronized AgentClient freeze(String operation) {
+        if (state != SandboxState.READY) {
+            throw state == SandboxState.RUNNING
+                    ? new BasaltException.WrongState("cannot " + operation + " sandbox " + id + ": "
+                            + execsInFlight + " exec(s) in flight; it must be READY")
+                    : wrongState(operation);
+        }
+        if (frozen || opsInFlight > 0) {
+            throw new BasaltException.WrongState("cannot " + operation + " sandbox " + id + ": "
+                    + (frozen ? "another checkpoint or fork is running" : opsInFlight + " operation(s) in flight")
+                    + "; retry when it is idle");
+        }
+        frozen = true;
+        return agent;
+    }
+
+    /** Ends {@link #freeze}: waiting operations go on. */
+    synchronized void thaw() {
+        frozen = false;
+        notifyAll();
     }
 
     /** Moves to STOPPING and hands over the agent (or null). Returns empty if already terminal. */
@@ -130,6 +194,7 @@ final class ManagedSandbox {
         state = SandboxState.STOPPING;
         AgentClient a = agent;
         agent = null;
+        notifyAll();
         return Optional.ofNullable(a);
     }
 
@@ -138,6 +203,7 @@ final class ManagedSandbox {
         if (state == SandboxState.STOPPING) {
             state = SandboxState.STOPPED;
         }
+        notifyAll();
     }
 
     /** Called when the VMM process exits, whatever the reason. */
@@ -171,6 +237,8 @@ final class ManagedSandbox {
     String consoleTail(int maxBytes) {
         return LogFiles.tail(dir.resolve("console.log"), maxBytes);
     }
+
+    private static final long FREEZE_WAIT_NANOS = 60_000_000_000L;
 
     private BasaltException wrongState(String operation) {
         String why = switch (state) {

@@ -2,43 +2,76 @@ package dev.basalt.core;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * Settings of a {@link SandboxManager}.
  *
- * @param imagesDir        where guest images live ({@link ImageCatalog})
- * @param runRoot          where per-sandbox sockets and logs live ({@link RunRoot})
- * @param maxOutputBytes   buffered exec output kept per stream; more is discarded and flagged
- * @param operationTimeout deadline of file and metadata operations on the guest
+ * @param imagesDir         where guest images live ({@link ImageCatalog})
+ * @param runRoot           where per-sandbox sockets and logs live ({@link RunRoot})
+ * @param stateDir          durable state: the snapshot catalog
+ * @param shmDir            memory-speed files: template memory and fork states (on /dev/shm)
+ * @param maxOutputBytes    buffered exec output kept per stream; more is discarded and flagged
+ * @param operationTimeout  deadline of file and metadata operations on the guest
  * @param vmsDieWithManager kill every VM when this process dies (embedded use)
+ * @param pools             warm and restore pools to keep
  */
-public record ManagerConfig(Path imagesDir, Path runRoot, int maxOutputBytes, Duration operationTimeout,
-                            boolean vmsDieWithManager) {
+public record ManagerConfig(Path imagesDir, Path runRoot, Path stateDir, Path shmDir, int maxOutputBytes,
+                            Duration operationTimeout, boolean vmsDieWithManager, List<PoolConfig> pools) {
     public ManagerConfig {
         Objects.requireNonNull(imagesDir, "imagesDir");
         Objects.requireNonNull(runRoot, "runRoot");
+        Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(shmDir, "shmDir");
         Objects.requireNonNull(operationTimeout, "operationTimeout");
+        pools = List.copyOf(pools);
         if (maxOutputBytes < 0) {
             throw new IllegalArgumentException("maxOutputBytes must be >= 0");
         }
     }
 
-    /** Images from {@link ImageCatalog#defaultImagesDir()}, run dir from {@link RunRoot#defaultPath()}, 16 MiB output, 5 min. */
+    /**
+     * Images from {@link ImageCatalog#defaultImagesDir()}, run dir from {@link RunRoot#defaultPath()},
+     * state under {@code $BASALT_HOME} (default ~/.cache/basalt), templates in /dev/shm/basalt,
+     * 16 MiB of buffered output, 5 min operation timeout, no pools.
+     */
     public static ManagerConfig defaults() {
-        return new ManagerConfig(ImageCatalog.defaultImagesDir(), RunRoot.defaultPath(), 16 << 20,
-                Duration.ofMinutes(5), true);
+        Path home = ImageCatalog.defaultImagesDir().getParent();
+        return new ManagerConfig(ImageCatalog.defaultImagesDir(), RunRoot.defaultPath(), home,
+                Path.of("/dev/shm", "basalt"), 16 << 20, Duration.ofMinutes(5), true, List.of());
     }
 
     public ManagerConfig withImagesDir(Path dir) {
-        return new ManagerConfig(dir, runRoot, maxOutputBytes, operationTimeout, vmsDieWithManager);
+        return new ManagerConfig(dir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools);
     }
 
     public ManagerConfig withRunRoot(Path dir) {
-        return new ManagerConfig(imagesDir, dir, maxOutputBytes, operationTimeout, vmsDieWithManager);
+        return new ManagerConfig(imagesDir, dir, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools);
+    }
+
+    public ManagerConfig withStateDir(Path dir) {
+        return new ManagerConfig(imagesDir, runRoot, dir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools);
+    }
+
+    public ManagerConfig withShmDir(Path dir) {
+        return new ManagerConfig(imagesDir, runRoot, stateDir, dir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools);
     }
 
     public ManagerConfig withMaxOutputBytes(int bytes) {
-        return new ManagerConfig(imagesDir, runRoot, bytes, operationTimeout, vmsDieWithManager);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, bytes, operationTimeout, vmsDieWithManager, pools);
+    }
+
+    public ManagerConfig withVmsDieWithManager(boolean die) {
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, die, pools);
+    }
+
+    public ManagerConfig withPools(List<PoolConfig> newPools) {
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, newPools);
+    }
+
+    /** The snapshot catalog directory. */
+    public Path snapshotsDir() {
+        return stateDir.resolve("snapshots");
     }
 }

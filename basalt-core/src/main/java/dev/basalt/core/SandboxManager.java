@@ -6,14 +6,15 @@ import dev.basalt.api.ExecProcess;
 import dev.basalt.api.ExecRequest;
 import dev.basalt.api.ExecResult;
 import dev.basalt.api.FileInfo;
+import dev.basalt.api.PoolStats;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.api.Sandboxes;
+import dev.basalt.api.SnapshotInfo;
 import dev.basalt.vmm.Hypervisor;
+import dev.basalt.vmm.MemoryBacking;
 import dev.basalt.vmm.VmHandle;
-import dev.basalt.vmm.VmSpec;
 import dev.basalt.vmm.agent.AgentClient;
-import dev.basalt.vmm.agent.UnixSocketTransport;
 import dev.basalt.vmm.qemu.QemuHypervisor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,19 +43,33 @@ public final class SandboxManager implements Sandboxes {
     private final Hypervisor hypervisor;
     private final ImageCatalog images;
     private final RunRoot runRoot;
+    private final SandboxBuilder builder;
+    private final TemplateCache templates;
+    private final SnapshotCatalog snapshotCatalog;
+    private final SnapshotOps snapshots;
+    private final PoolSet pools;
     private final GuestFiles files;
     private final ExecRunner execs;
+    private final Internals internals = new Internals();
     private final Map<String, ManagedSandbox> sandboxes = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
+    /**
+     * @throws BasaltException.ResourceExhausted if the configured pools cannot fit in memory
+     */
     public SandboxManager(ManagerConfig config, Hypervisor hypervisor) {
         this.config = config;
         this.hypervisor = hypervisor;
         this.images = new ImageCatalog(config.imagesDir());
         this.runRoot = new RunRoot(config.runRoot());
+        this.builder = new SandboxBuilder(hypervisor, runRoot, config.vmsDieWithManager());
+        this.templates = new TemplateCache(config.shmDir(), hypervisor, runRoot, builder);
+        this.snapshotCatalog = new SnapshotCatalog(config.snapshotsDir());
+        this.snapshots = new SnapshotOps(internals, builder, snapshotCatalog, hypervisor, config.shmDir());
         this.files = new GuestFiles(config.operationTimeout());
         this.execs = new ExecRunner(config.maxOutputBytes());
         runRoot.reapOrphans();
+        this.pools = new PoolSet(config.pools(), images, templates, internals);
     }
 
     /** A manager with default settings on the QEMU backend. */
@@ -67,49 +82,58 @@ public final class SandboxManager implements Sandboxes {
         return hypervisor.accel().id();
     }
 
+    /**
+     * Creates a sandbox: from the warm pool if one waits, else as a clone of the image's template
+     * (booting the template first if this is the image's first use), else — with a kernel/initrd
+     * override or {@code coldBoot} — by booting the kernel.
+     */
     @Override
     public SandboxInfo create(SandboxSpec spec) {
         ensureOpen();
         GuestImage image = images.resolve(spec);
         HostResources.check(spec);
-        String id = SandboxIds.next();
-        ManagedSandbox sandbox = new ManagedSandbox(id, spec, runRoot.create(id), hypervisor.accel().id());
-        sandboxes.put(id, sandbox);
-        try {
-            boot(sandbox, image, spec);
-            log.info("sandbox {} ready ({} vCPU, {} MiB, {})", id, spec.vcpus(), spec.memoryMib(), accel());
+        if (!spec.usesTemplate()) {
+            ManagedSandbox sandbox = internals.register(spec, image, "boot");
+            build(sandbox, () -> builder.forBoot(sandbox, image, spec, new MemoryBacking.Anonymous()), "failed to boot");
             return sandbox.info();
+        }
+        String key = templates.key(image, spec);
+        var warm = pools.takeWarm(key);
+        if (warm.isPresent()) {
+            ManagedSandbox sandbox = warm.get();
+            sandbox.respec(spec);
+            sandboxes.put(sandbox.id(), sandbox);
+            return sandbox.info();
+        }
+        TemplateCache.Template template = templates.get(image, spec);
+        PoolSet.Standby standby = pools.takeStandby(key).orElse(null);
+        ManagedSandbox sandbox = standby == null
+                ? internals.register(spec, image, "template:" + key)
+                : internals.adoptStandby(standby, spec, image, "template:" + key);
+        build(sandbox, () -> cloneTemplate(sandbox, template, standby), "failed to start from its template");
+        return sandbox.info();
+    }
+
+    private void cloneTemplate(ManagedSandbox sandbox, TemplateCache.Template template, PoolSet.Standby standby) {
+        var vmSpec = builder.vmSpec(sandbox.id(), sandbox.dir(), template.image(), sandbox.spec(),
+                new MemoryBacking.PrivateFile(template.memoryFile()), true);
+        builder.fromState(sandbox, vmSpec, standby == null ? null : standby.vm(), template.stateFile(), false,
+                sandbox.spec().bootTimeout());
+    }
+
+    /** Runs a build recipe; a failure leaves nothing behind and says why, with QEMU's and the console's words. */
+    private void build(ManagedSandbox sandbox, Runnable recipe, String what) {
+        try {
+            recipe.run();
+            log.info("sandbox {} ready ({}, {} vCPU, {} MiB, {})", sandbox.id(), sandbox.info().origin(),
+                    sandbox.spec().vcpus(), sandbox.spec().memoryMib(), accel());
         } catch (RuntimeException e) {
-            // A create that failed leaves nothing behind: no process, no directory, no entry.
             String reason = sandbox.info().failure().orElse(e.getMessage()) + sandbox.diagnostics();
-            discard(sandbox);
+            internals.discard(sandbox);
             if (e instanceof BasaltException.InvalidArgument || e instanceof BasaltException.ResourceExhausted) {
                 throw e;
             }
-            throw new BasaltException.Unavailable("sandbox " + id + " failed to boot: " + reason, e);
-        }
-    }
-
-    private void boot(ManagedSandbox sandbox, GuestImage image, SandboxSpec spec) {
-        long deadline = System.nanoTime() + spec.bootTimeout().toNanos();
-        VmHandle vm = hypervisor.launch(new VmSpec(sandbox.id(), image.kernel(), image.initrd(),
-                image.cmdlineExtra(), spec.vcpus(), spec.memoryMib(), image.acpi(), sandbox.dir(),
-                config.vmsDieWithManager()));
-        sandbox.attach(vm);
-        runRoot.recordVmm(sandbox.dir(), vm.pid());
-        vm.exited().thenAccept(sandbox::onVmExit);
-        Duration remaining = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
-        AgentClient agent;
-        try {
-            agent = AgentClient.connect(UnixSocketTransport.connect(vm.spec().agentSocket(), remaining), remaining);
-        } catch (IOException | RuntimeException e) {
-            String why = vm.isAlive() ? "the guest agent did not answer within " + spec.bootTimeout().toSeconds() + " s"
-                    : "the VM exited during boot";
-            throw new BasaltException.Unavailable(why + ": " + e.getMessage(), e);
-        }
-        if (!sandbox.ready(agent)) {
-            agent.close();
-            throw new BasaltException.WrongState("sandbox " + sandbox.id() + " was stopped while it was starting");
+            throw new BasaltException.Unavailable("sandbox " + sandbox.id() + " " + what + ": " + reason, e);
         }
     }
 
@@ -235,6 +259,39 @@ public final class SandboxManager implements Sandboxes {
     }
 
     @Override
+    public SnapshotInfo checkpoint(String id, String snapshotName) {
+        ensureOpen();
+        return snapshots.checkpoint(id, snapshotName);
+    }
+
+    @Override
+    public SandboxInfo restore(String snapshotName, Map<String, String> labels) {
+        ensureOpen();
+        return snapshots.restore(snapshotName, labels);
+    }
+
+    @Override
+    public List<SandboxInfo> fork(String id, int count) {
+        ensureOpen();
+        return snapshots.fork(id, count);
+    }
+
+    @Override
+    public List<SnapshotInfo> snapshots() {
+        return snapshotCatalog.list();
+    }
+
+    @Override
+    public void deleteSnapshot(String snapshotName) {
+        snapshotCatalog.delete(snapshotName);
+    }
+
+    @Override
+    public List<PoolStats> pools() {
+        return pools.stats();
+    }
+
+    @Override
     public String consoleLog(String id, int maxBytes) {
         if (maxBytes <= 0) {
             throw new BasaltException.InvalidArgument("maxBytes must be positive, got " + maxBytes);
@@ -274,19 +331,8 @@ public final class SandboxManager implements Sandboxes {
     public void remove(String id) {
         ManagedSandbox sandbox = get(id);
         stop(sandbox, REMOVE_GRACE);
-        discard(sandbox);
+        internals.discard(sandbox);
         log.info("sandbox {} removed", id);
-    }
-
-    /** Kills the VM and forgets the sandbox, deleting its directory. */
-    private void discard(ManagedSandbox sandbox) {
-        sandbox.fail("removed");
-        VmHandle vm = sandbox.vm();
-        if (vm != null) {
-            vm.kill();
-        }
-        runRoot.delete(sandbox.dir());
-        sandboxes.remove(sandbox.id());
     }
 
     @Override
@@ -295,16 +341,92 @@ public final class SandboxManager implements Sandboxes {
             return;
         }
         closed = true;
+        pools.close();
         try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
             for (ManagedSandbox sandbox : List.copyOf(sandboxes.values())) {
                 executor.submit(() -> {
                     try {
                         stop(sandbox, Duration.ofMillis(500));
                     } finally {
-                        discard(sandbox);
+                        internals.discard(sandbox);
                     }
                 });
             }
+        }
+    }
+
+    /** The manager's side of the seams to {@link SnapshotOps} and {@link PoolSet}, kept off its public API. */
+    private final class Internals implements SandboxRegistry, PoolSet.Factory {
+        @Override
+        public ManagedSandbox get(String id) {
+            return SandboxManager.this.get(id);
+        }
+
+        @Override
+        public ManagedSandbox register(SandboxSpec spec, GuestImage image, String origin) {
+            String id = SandboxIds.next();
+            ManagedSandbox sandbox = new ManagedSandbox(id, spec, image, runRoot.create(id), accel(), origin);
+            sandboxes.put(id, sandbox);
+            return sandbox;
+        }
+
+        ManagedSandbox adoptStandby(PoolSet.Standby standby, SandboxSpec spec, GuestImage image, String origin) {
+            ManagedSandbox sandbox = new ManagedSandbox(standby.id(), spec, image, standby.dir(), accel(), origin);
+            sandboxes.put(standby.id(), sandbox);
+            return sandbox;
+        }
+
+        @Override
+        public void discard(ManagedSandbox sandbox) {
+            sandbox.fail("removed");
+            VmHandle vm = sandbox.vm();
+            if (vm != null) {
+                vm.kill();
+            }
+            runRoot.delete(sandbox.dir());
+            sandboxes.remove(sandbox.id());
+        }
+
+        @Override
+        public ManagedSandbox warmSandbox(GuestImage image, SandboxSpec spec) {
+            TemplateCache.Template template = templates.get(image, spec);
+            String id = SandboxIds.next();
+            ManagedSandbox sandbox = new ManagedSandbox(id, spec, image, runRoot.create(id), accel(),
+                    "template:" + template.key());
+            try {
+                cloneTemplate(sandbox, template, null);
+                return sandbox;
+            } catch (RuntimeException e) {
+                disposeSandbox(sandbox);
+                throw e;
+            }
+        }
+
+        @Override
+        public PoolSet.Standby standbyVm(GuestImage image, SandboxSpec spec) {
+            TemplateCache.Template template = templates.get(image, spec);
+            String id = SandboxIds.next();
+            var dir = runRoot.create(id);
+            try {
+                VmHandle vm = hypervisor.launch(builder.vmSpec(id, dir, image, spec,
+                        new MemoryBacking.PrivateFile(template.memoryFile()), true));
+                runRoot.recordVmm(dir, vm.pid());
+                return new PoolSet.Standby(id, dir, vm);
+            } catch (RuntimeException e) {
+                runRoot.delete(dir);
+                throw e;
+            }
+        }
+
+        @Override
+        public void disposeSandbox(ManagedSandbox sandbox) {
+            discard(sandbox);
+        }
+
+        @Override
+        public void disposeStandby(PoolSet.Standby standby) {
+            standby.vm().kill();
+            runRoot.delete(standby.dir());
         }
     }
 

@@ -50,8 +50,9 @@ public final class RealVms implements ParameterResolver {
     }
 
     public static ManagerConfig config() {
-        Path run = Path.of("/tmp", "basalt-test-" + ProcessHandle.current().pid());
-        return ManagerConfig.defaults().withImagesDir(imagesDir()).withRunRoot(run);
+        String run = "basalt-test-" + ProcessHandle.current().pid();
+        return ManagerConfig.defaults().withImagesDir(imagesDir()).withRunRoot(Path.of("/tmp", run))
+                .withStateDir(Path.of("/tmp", run + "-state")).withShmDir(Path.of("/dev/shm", run));
     }
 
     public static Path imagesDir() {
@@ -74,7 +75,10 @@ public final class RealVms implements ParameterResolver {
         @Override
         public void close() {
             manager.close();
-            RunRoot.deleteTree(config().runRoot());
+            ManagerConfig c = config();
+            RunRoot.deleteTree(c.runRoot());
+            RunRoot.deleteTree(c.shmDir());
+            RunRoot.deleteTree(c.stateDir());
         }
     }
 }

@@ -6,6 +6,9 @@ public interface Hypervisor {
     /** The accelerator this backend uses for every VM it launches. */
     Accel accel();
 
+    /** The VMM's version: saved states load only into the same version. */
+    String version();
+
     /**
      * Starts a VM. Returns once the VMM process runs and its sockets exist; the guest boots on
      * in the background (readiness is the guest agent's answer, checked by the caller).

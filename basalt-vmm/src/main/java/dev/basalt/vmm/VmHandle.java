@@ -1,5 +1,6 @@
 package dev.basalt.vmm;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
@@ -31,6 +32,28 @@ public interface VmHandle {
 
     /** Kills the VMM process (SIGKILL) and waits for it to be reaped. Idempotent. */
     void kill();
+
+    /** Freezes the guest's vCPUs (the process keeps running). */
+    void pause();
+
+    /** Runs the guest's vCPUs again after {@link #pause()} or {@link #loadState}. */
+    void resume();
+
+    /**
+     * Pauses the VM and writes its state to {@code file}: device state only when the RAM lives in a
+     * file ({@link MemoryBacking#ramOutsideStream()}), device state and RAM otherwise. The VM stays
+     * paused; call {@link #resume()} to let it go on. Only while the VM runs or is paused.
+     */
+    void saveState(Path file);
+
+    /**
+     * Loads a state written by {@link #saveState} into a VM launched with {@link VmSpec#incoming()};
+     * the VM stays paused until {@link #resume()}. Only once, right after launch.
+     *
+     * @param ramInStream whether the state holds the RAM (false for a template's state, whose RAM is
+     *                    the memory file this VM maps)
+     */
+    void loadState(Path file, boolean ramInStream);
 
     /** Human-readable explanation of why the process ended, from QEMU's own log; empty if nothing. */
     String vmmLogTail(int maxBytes);

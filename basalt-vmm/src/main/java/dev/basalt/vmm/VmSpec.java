@@ -17,13 +17,16 @@ import java.util.Objects;
  * @param runDir        an existing, private directory for the VM's sockets and logs
  * @param dieWithParent kill the VM when the launching process dies (embedded use); false for a
  *                      daemon that reattaches after a restart
+ * @param memory        where the guest RAM lives
+ * @param incoming      start paused, waiting for a saved state ({@code -incoming defer}) instead of booting
  */
 public record VmSpec(String name, Path kernel, Path initrd, String cmdlineExtra, int vcpus, int memoryMib,
-                     boolean acpi, Path runDir, boolean dieWithParent) {
+                     boolean acpi, Path runDir, boolean dieWithParent, MemoryBacking memory, boolean incoming) {
     public VmSpec {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(runDir, "runDir");
+        Objects.requireNonNull(memory, "memory");
         cmdlineExtra = cmdlineExtra == null ? "" : cmdlineExtra.strip();
         if (vcpus < 1) {
             throw new IllegalArgumentException("vcpus must be >= 1");
@@ -31,6 +34,19 @@ public record VmSpec(String name, Path kernel, Path initrd, String cmdlineExtra,
         if (memoryMib < 16) {
             throw new IllegalArgumentException("memoryMib must be >= 16");
         }
+    }
+
+    /** A VM that boots from scratch in anonymous memory. */
+    public VmSpec(String name, Path kernel, Path initrd, String cmdlineExtra, int vcpus, int memoryMib,
+                  boolean acpi, Path runDir, boolean dieWithParent) {
+        this(name, kernel, initrd, cmdlineExtra, vcpus, memoryMib, acpi, runDir, dieWithParent,
+                new MemoryBacking.Anonymous(), false);
+    }
+
+    /** The same machine under another name and directory, with other memory, booting or waiting for state. */
+    public VmSpec reshaped(String newName, Path newRunDir, MemoryBacking newMemory, boolean newIncoming) {
+        return new VmSpec(newName, kernel, initrd, cmdlineExtra, vcpus, memoryMib, acpi, newRunDir, dieWithParent,
+                newMemory, newIncoming);
     }
 
     /** The unix socket the guest agent's virtio-serial port is connected to. */

@@ -1,6 +1,7 @@
 package dev.basalt.vmm.qemu;
 
 import dev.basalt.vmm.Accel;
+import dev.basalt.vmm.MemoryBacking;
 import dev.basalt.vmm.VmSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +14,8 @@ import java.util.List;
 public final class QemuCommandLine {
     /** Name of the virtio-serial port the guest agent opens. */
     public static final String AGENT_PORT_NAME = "basalt.agent";
+    /** Id of the RAM backend: part of the migration stream, so it must never change. */
+    static final String RAM_ID = "basalt.ram";
 
     private final String qemuBinary;
     private final Accel accel;
@@ -29,7 +32,8 @@ public final class QemuCommandLine {
         cmd.add(qemuBinary);
         cmd.addAll(List.of("-name", "basalt-" + spec.name()));
         // rtc=on: the guest reads the wall clock from the CMOS RTC instead of probing for ~1 s.
-        cmd.addAll(List.of("-M", "microvm,rtc=on,acpi=" + (spec.acpi() ? "on" : "off")));
+        cmd.addAll(List.of("-M", "microvm,rtc=on,acpi=" + (spec.acpi() ? "on" : "off") + ",memory-backend=" + RAM_ID));
+        cmd.addAll(List.of("-object", memoryBackend(spec)));
         cmd.addAll(List.of("-accel", accel.id()));
         cmd.addAll(List.of("-cpu", accel == Accel.KVM ? "host" : "max"));
         cmd.addAll(List.of("-m", spec.memoryMib() + "M"));
@@ -46,7 +50,23 @@ public final class QemuCommandLine {
         cmd.addAll(List.of("-chardev", "socket,id=agent,path=" + spec.agentSocket() + ",server=on,wait=off"));
         cmd.addAll(List.of("-device", "virtserialport,chardev=agent,name=" + AGENT_PORT_NAME));
         cmd.addAll(List.of("-qmp", "unix:" + spec.qmpSocket() + ",server=on,wait=off"));
+        if (spec.incoming()) {
+            cmd.addAll(List.of("-incoming", "defer"));
+        }
         return cmd;
+    }
+
+    /**
+     * One memory backend with a fixed id for every VM, so any VM's migration stream loads into any
+     * VM of the same shape, whatever its backing.
+     */
+    private static String memoryBackend(VmSpec spec) {
+        String size = ",size=" + spec.memoryMib() + "M";
+        return switch (spec.memory()) {
+            case MemoryBacking.Anonymous a -> "memory-backend-ram,id=" + RAM_ID + size;
+            case MemoryBacking.SharedFile f -> "memory-backend-file,id=" + RAM_ID + size + ",mem-path=" + f.path() + ",share=on";
+            case MemoryBacking.PrivateFile f -> "memory-backend-file,id=" + RAM_ID + size + ",mem-path=" + f.path() + ",share=off";
+        };
     }
 
     String kernelCmdline(VmSpec spec) {

@@ -22,6 +22,7 @@ public final class QemuHypervisor implements Hypervisor {
     private final String qemuBinary;
     private final AccelDetector.Decision accel;
     private final QemuCommandLine commandLine;
+    private volatile String version;
 
     public QemuHypervisor(String qemuBinary, AccelDetector.Decision accel, long hostTscKhz) {
         this.qemuBinary = qemuBinary;
@@ -77,6 +78,30 @@ public final class QemuHypervisor implements Hypervisor {
     @Override
     public Accel accel() {
         return accel.accel();
+    }
+
+    @Override
+    public String version() {
+        String v = version;
+        if (v == null) {
+            v = queryVersion(qemuBinary);
+            version = v;
+        }
+        return v;
+    }
+
+    private static String queryVersion(String binary) {
+        try {
+            Process p = new ProcessBuilder(binary, "--version").redirectErrorStream(true).start();
+            String first = new String(p.getInputStream().readAllBytes()).lines().findFirst().orElse("");
+            p.waitFor();
+            return first.replace("QEMU emulator version ", "").strip();
+        } catch (IOException e) {
+            throw new BasaltException.Internal("cannot run " + binary + " --version: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BasaltException.Internal("interrupted while asking QEMU for its version");
+        }
     }
 
     /** Why this accelerator was chosen. */

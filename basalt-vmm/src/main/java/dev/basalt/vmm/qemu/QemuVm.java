@@ -1,10 +1,13 @@
 package dev.basalt.vmm.qemu;
 
+import dev.basalt.api.BasaltException;
 import dev.basalt.vmm.Accel;
 import dev.basalt.vmm.LogFiles;
 import dev.basalt.vmm.VmHandle;
 import dev.basalt.vmm.VmSpec;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -18,6 +21,7 @@ final class QemuVm implements VmHandle {
     private final Accel accel;
     private final Process process;
     private final CompletableFuture<Integer> exited;
+    private QmpClient qmp;
 
     QemuVm(VmSpec spec, Accel accel, Process process) {
         this.spec = spec;
@@ -61,8 +65,47 @@ final class QemuVm implements VmHandle {
         }
     }
 
+    /** The QMP connection, opened on first use. */
+    private synchronized QmpClient qmp() {
+        if (qmp == null) {
+            if (!process.isAlive()) {
+                throw new BasaltException.Unavailable("VM " + spec.name() + " is not running");
+            }
+            qmp = QmpClient.connect(spec.qmpSocket());
+        }
+        return qmp;
+    }
+
+    @Override
+    public void pause() {
+        qmp().execute("stop", Map.of());
+    }
+
+    @Override
+    public void resume() {
+        qmp().execute("cont", Map.of());
+    }
+
+    @Override
+    public void saveState(Path file) {
+        Migration.save(qmp(), file, spec.memory().ramOutsideStream());
+    }
+
+    @Override
+    public void loadState(Path file, boolean ramInStream) {
+        if (!spec.incoming()) {
+            throw new IllegalStateException("VM " + spec.name() + " was not launched to receive a state");
+        }
+        Migration.load(qmp(), file, !ramInStream);
+    }
+
     @Override
     public void kill() {
+        synchronized (this) {
+            if (qmp != null) {
+                qmp.close();
+            }
+        }
         if (process.isAlive()) {
             log.debug("killing VM {} (pid {})", spec.name(), process.pid());
             process.destroyForcibly();

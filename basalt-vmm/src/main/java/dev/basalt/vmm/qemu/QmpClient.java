@@ -39,11 +39,13 @@ public final class QmpClient implements AutoCloseable {
         this.out = Channels.newOutputStream(channel);
     }
 
-    /** Connects, reads the greeting and negotiates capabilities. */
+    /**
+     * Connects, reads the greeting and negotiates capabilities. QEMU binds its socket a moment
+     * before it listens, so a refused connection is retried for a few seconds.
+     */
     public static QmpClient connect(Path socket) {
         try {
-            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-            ch.connect(UnixDomainSocketAddress.of(socket));
+            SocketChannel ch = connectWithRetry(socket, System.nanoTime() + CONNECT_RETRY_NANOS);
             QmpClient client = new QmpClient(ch);
             JsonNode greeting = client.readMessage();
             if (!greeting.has("QMP")) {
@@ -91,6 +93,29 @@ public final class QmpClient implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new BasaltException.Unavailable("QMP " + command + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static final long CONNECT_RETRY_NANOS = 5_000_000_000L;
+
+    private static SocketChannel connectWithRetry(Path socket, long deadline) throws IOException {
+        while (true) {
+            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                ch.connect(UnixDomainSocketAddress.of(socket));
+                return ch;
+            } catch (java.net.ConnectException | java.nio.file.NoSuchFileException e) {
+                ch.close();
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(0, 200_000);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while connecting to " + socket, ie);
+                }
+            }
         }
     }
 

@@ -1,0 +1,129 @@
+package dev.basalt.core;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A pool of ready-made things (READY sandboxes, standby VMs) kept at a target size by one
+ * background virtual thread. Taking never waits: it returns what is there or nothing. Failures to
+ * make an item are logged and retried with a growing pause, so a broken image cannot spin.
+ */
+final class RefillingPool<T> implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RefillingPool.class);
+
+    private final String name;
+    private final int target;
+    private final Supplier<T> factory;
+    private final Consumer<T> disposer;
+    private final Deque<T> items = new ArrayDeque<>();
+    private final Thread refiller;
+    private long hits;
+    private long misses;
+    private boolean closed;
+
+    RefillingPool(String name, int target, Supplier<T> factory, Consumer<T> disposer) {
+        this.name = name;
+        this.target = target;
+        this.factory = factory;
+        this.disposer = disposer;
+        this.refiller = target > 0 ? Thread.ofVirtual().name("pool-" + name).start(this::refill) : null;
+    }
+
+    /** Takes an item if one is ready. */
+    synchronized Optional<T> poll() {
+        T item = items.pollFirst();
+        if (item == null) {
+            misses++;
+        } else {
+            hits++;
+            notifyAll();
+        }
+        return Optional.ofNullable(item);
+    }
+
+    synchronized int ready() {
+        return items.size();
+    }
+
+    int target() {
+        return target;
+    }
+
+    synchronized long hits() {
+        return hits;
+    }
+
+    synchronized long misses() {
+        return misses;
+    }
+
+    private void refill() {
+        long backoffMillis = 0;
+        while (true) {
+            synchronized (this) {
+                while (!closed && items.size() >= target) {
+                    try {
+                        wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                if (closed) {
+                    return;
+                }
+            }
+            T item;
+            try {
+                item = factory.get();
+                backoffMillis = 0;
+            } catch (RuntimeException e) {
+                backoffMillis = Math.min(30_000, Math.max(500, backoffMillis * 2));
+                log.warn("pool {}: cannot make an item ({}); retrying in {} ms", name, e.getMessage(), backoffMillis);
+                try {
+                    Thread.sleep(backoffMillis);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+                continue;
+            }
+            boolean keep;
+            synchronized (this) {
+                keep = !closed;
+                if (keep) {
+                    items.addLast(item);
+                }
+            }
+            if (!keep) {
+                disposer.accept(item);
+                return;
+            }
+        }
+    }
+
+    /** Stops refilling and disposes of every item still in the pool. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            closed = true;
+            notifyAll();
+        }
+        if (refiller != null) {
+            try {
+                refiller.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        Deque<T> left;
+        synchronized (this) {
+            left = new ArrayDeque<>(items);
+            items.clear();
+        }
+        left.forEach(disposer);
+    }
+}

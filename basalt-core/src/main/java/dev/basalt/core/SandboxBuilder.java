@@ -1,0 +1,121 @@
+package dev.basalt.core;
+
+import dev.basalt.api.BasaltException;
+import dev.basalt.api.SandboxSpec;
+import dev.basalt.vmm.Hypervisor;
+import dev.basalt.vmm.MemoryBacking;
+import dev.basalt.vmm.VmHandle;
+import dev.basalt.vmm.VmSpec;
+import dev.basalt.vmm.agent.AgentClient;
+import dev.basalt.vmm.agent.AgentTransport;
+import dev.basalt.vmm.agent.UnixSocketTransport;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * The two recipes that end in a READY sandbox: {@link #forBoot} boots a kernel, {@link #fromState}
+ * loads a saved state (a template, a snapshot or a fork) into a VM waiting for it and gives the
+ * guest its own identity. On failure both throw and leave the VM to the caller to discard.
+ */
+final class SandboxBuilder {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Hypervisor hypervisor;
+    private final RunRoot runRoot;
+    private final boolean dieWithParent;
+
+    SandboxBuilder(Hypervisor hypervisor, RunRoot runRoot, boolean dieWithParent) {
+        this.hypervisor = hypervisor;
+        this.runRoot = runRoot;
+        this.dieWithParent = dieWithParent;
+    }
+
+    /** The VM of {@code sandbox}: the image's machine with the spec's size. */
+    VmSpec vmSpec(String name, Path dir, GuestImage image, SandboxSpec spec, MemoryBacking memory, boolean incoming) {
+        return new VmSpec(name, image.kernel(), image.initrd(), image.cmdlineExtra(), spec.vcpus(), spec.memoryMib(),
+                image.acpi(), dir, dieWithParent, memory, incoming);
+    }
+
+    /** Recipe 1: boot the image's kernel and wait for the agent's first answer. */
+    void forBoot(ManagedSandbox sandbox, GuestImage image, SandboxSpec spec, MemoryBacking memory) {
+        long deadline = System.nanoTime() + spec.bootTimeout().toNanos();
+        VmHandle vm = launch(sandbox, vmSpec(sandbox.id(), sandbox.dir(), image, spec, memory, false));
+        Duration remaining = remaining(deadline);
+        AgentClient agent;
+        try {
+            agent = AgentClient.connect(UnixSocketTransport.connect(vm.spec().agentSocket(), remaining), remaining);
+        } catch (IOException | RuntimeException e) {
+            String why = vm.isAlive() ? "the guest agent did not answer within " + spec.bootTimeout().toSeconds() + " s"
+                    : "the VM exited during boot";
+            throw new BasaltException.Unavailable(why + ": " + e.getMessage(), e);
+        }
+        becomeReady(sandbox, agent);
+    }
+
+    /**
+     * Recipe 2: load {@code state} into a VM launched with {@code incoming} (or into {@code standby},
+     * already launched that way), resume it and give the guest the sandbox's identity.
+     */
+    void fromState(ManagedSandbox sandbox, VmSpec incoming, VmHandle standby, Path state, boolean ramInStream,
+                   Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        VmHandle vm = standby != null ? adopt(sandbox, standby) : launch(sandbox, incoming);
+        AgentClient agent;
+        AgentTransport transport = null;
+        try {
+            // Connect before the guest runs: the restored virtio port then finds its host present.
+            transport = UnixSocketTransport.connect(vm.spec().agentSocket(), remaining(deadline));
+            vm.loadState(state, ramInStream);
+            vm.resume();
+            agent = AgentClient.connect(transport, remaining(deadline));
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(transport);
+            throw new BasaltException.Unavailable("cannot resume the saved state"
+                    + (vm.isAlive() ? "" : " (the VM exited)") + ": " + e.getMessage(), e);
+        }
+        try {
+            byte[] seed = new byte[64];
+            RANDOM.nextBytes(seed);
+            agent.identity(sandbox.id(), Instant.now(), seed, remaining(deadline));
+        } catch (RuntimeException e) {
+            agent.close();
+            throw new BasaltException.Unavailable("the restored guest refused its new identity: " + e.getMessage(), e);
+        }
+        becomeReady(sandbox, agent);
+    }
+
+    private VmHandle launch(ManagedSandbox sandbox, VmSpec spec) {
+        return adopt(sandbox, hypervisor.launch(spec));
+    }
+
+    private VmHandle adopt(ManagedSandbox sandbox, VmHandle vm) {
+        sandbox.attach(vm);
+        runRoot.recordVmm(sandbox.dir(), vm.pid());
+        vm.exited().thenAccept(sandbox::onVmExit);
+        return vm;
+    }
+
+    private static void becomeReady(ManagedSandbox sandbox, AgentClient agent) {
+        if (!sandbox.ready(agent)) {
+            agent.close();
+            throw new BasaltException.WrongState("sandbox " + sandbox.id() + " was stopped while it was starting");
+        }
+    }
+
+    private static void closeQuietly(AgentTransport transport) {
+        if (transport != null) {
+            try {
+                transport.close();
+            } catch (IOException ignored) {
+                // already broken
+            }
+        }
+    }
+
+    private static Duration remaining(long deadline) {
+        return Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime()));
+    }
+}

@@ -1,0 +1,171 @@
+package dev.basalt.core;
+
+import dev.basalt.api.BasaltException;
+import dev.basalt.api.SandboxInfo;
+import dev.basalt.api.SandboxSpec;
+import dev.basalt.api.SnapshotInfo;
+import dev.basalt.vmm.Hypervisor;
+import dev.basalt.vmm.MemoryBacking;
+import dev.basalt.vmm.VmHandle;
+import dev.basalt.vmm.agent.AgentClient;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Checkpoint, restore and fork. The source is frozen (no operation in flight, the agent channel
+ * at a frame boundary, vCPUs paused) while its state is written, then runs on; every new sandbox
+ * gets a private copy of the saved RAM, so parent and children diverge independently — nothing
+ * maps memory that a running VM still writes.
+ */
+final class SnapshotOps {
+    static final int MAX_FORK = 64;
+
+    private final SandboxRegistry registry;
+    private final SandboxBuilder builder;
+    private final SnapshotCatalog catalog;
+    private final Hypervisor hypervisor;
+    private final Path forkDir;
+
+    SnapshotOps(SandboxRegistry registry, SandboxBuilder builder, SnapshotCatalog catalog, Hypervisor hypervisor,
+                Path shmDir) {
+        this.registry = registry;
+        this.builder = builder;
+        this.catalog = catalog;
+        this.hypervisor = hypervisor;
+        this.forkDir = shmDir.resolve("forks");
+        try {
+            Files.createDirectories(forkDir);
+        } catch (IOException e) {
+            throw new BasaltException.Internal("cannot create " + forkDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    SnapshotInfo checkpoint(String id, String name) {
+        ManagedSandbox source = registry.get(id);
+        Path reserved = catalog.reserve(name);
+        try {
+            saveFrozen(source, reserved.resolve(SnapshotCatalog.STATE), "checkpoint");
+            GuestImage image = source.image();
+            SandboxSpec spec = source.spec();
+            SnapshotInfo draft = new SnapshotInfo(name, id, image.name(), image.id(), hypervisor.version(),
+                    spec.vcpus(), spec.memoryMib(), Instant.now(), 0, "");
+            return catalog.publish(reserved, draft, image.kernel(), image.initrd(), image.acpi(), image.cmdlineExtra());
+        } catch (RuntimeException e) {
+            catalog.discard(reserved);
+            throw e;
+        }
+    }
+
+    SandboxInfo restore(String name, Map<String, String> labels) {
+        SnapshotCatalog.Meta meta = catalog.get(name);
+        if (!meta.vmmVersion().equals(hypervisor.version())) {
+            throw new BasaltException.InvalidArgument("snapshot '" + name + "' was written by QEMU " + meta.vmmVersion()
+                    + " but this host runs QEMU " + hypervisor.version() + ": states do not load across versions");
+        }
+        GuestImage image = new GuestImage(meta.image(), Path.of(meta.kernel()), Path.of(meta.initrd()), meta.acpi(),
+                meta.cmdlineExtra());
+        if (!Files.isRegularFile(image.kernel()) || !Files.isRegularFile(image.initrd()) || !image.id().equals(meta.imageId())) {
+            throw new BasaltException.InvalidArgument("snapshot '" + name + "' was taken on image '" + meta.image()
+                    + "' (id " + meta.imageId() + ") whose kernel or initrd has changed or is gone since; "
+                    + "restore needs the exact same files");
+        }
+        Path state = catalog.verifiedState(meta);
+        SandboxSpec spec = SandboxSpec.defaults().withImage(meta.image()).withVcpus(meta.vcpus())
+                .withMemoryMib(meta.memoryMib()).withLabels(labels);
+        HostResources.check(spec);
+        return restoreOne(spec, image, state, "snapshot:" + name).info();
+    }
+
+    List<SandboxInfo> fork(String id, int count) {
+        if (count < 1 || count > MAX_FORK) {
+            throw new BasaltException.InvalidArgument("fork count must be within 1.." + MAX_FORK + ", got " + count);
+        }
+        ManagedSandbox parent = registry.get(id);
+        SandboxSpec spec = parent.spec();
+        long needMib = (long) count * (spec.memoryMib() + HostResources.VMM_OVERHEAD_MIB);
+        long available = HostResources.availableMib();
+        if (available > 0 && needMib > available) {
+            throw new BasaltException.ResourceExhausted("forking " + count + " children of " + spec.memoryMib()
+                    + " MiB needs up to " + needMib + " MiB; the host has " + available + " MiB available");
+        }
+        Path state = forkDir.resolve(id + "-" + SandboxIds.next() + ".state");
+        try {
+            saveFrozen(parent, state, "fork");
+            return restoreMany(spec, parent.image(), state, "fork:" + id, count);
+        } finally {
+            try {
+                Files.deleteIfExists(state);
+            } catch (IOException e) {
+                // it lives on /dev/shm; reaped with the directory at the latest
+            }
+        }
+    }
+
+    /** Restores {@code count} sandboxes in parallel; if any fails, none is kept. */
+    private List<SandboxInfo> restoreMany(SandboxSpec spec, GuestImage image, Path state, String origin, int count) {
+        List<Future<ManagedSandbox>> futures = new ArrayList<>();
+        try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < count; i++) {
+                futures.add(executor.submit(() -> restoreOne(spec.withLabels(spec.labels()), image, state, origin)));
+            }
+        }
+        List<ManagedSandbox> children = new ArrayList<>();
+        RuntimeException failure = null;
+        for (Future<ManagedSandbox> f : futures) {
+            try {
+                children.add(f.get());
+            } catch (ExecutionException e) {
+                failure = e.getCause() instanceof RuntimeException r ? r : new BasaltException.Internal(e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure = new BasaltException.Unavailable("interrupted while forking");
+            }
+        }
+        if (failure != null) {
+            children.forEach(registry::discard);
+            throw failure;
+        }
+        return children.stream().map(ManagedSandbox::info).toList();
+    }
+
+    private ManagedSandbox restoreOne(SandboxSpec spec, GuestImage image, Path state, String origin) {
+        ManagedSandbox sandbox = registry.register(spec, image, origin);
+        try {
+            builder.fromState(sandbox, builder.vmSpec(sandbox.id(), sandbox.dir(), image, spec,
+                    new MemoryBacking.Anonymous(), true), null, state, true, spec.bootTimeout());
+            return sandbox;
+        } catch (RuntimeException e) {
+            String reason = e.getMessage() + sandbox.diagnostics();
+            registry.discard(sandbox);
+            throw e instanceof BasaltException.InvalidArgument ? e
+                    : new BasaltException.Unavailable("cannot restore sandbox " + sandbox.id() + " (" + origin + "): " + reason, e);
+        }
+    }
+
+    /** Freezes the sandbox, makes sure the guest has read everything, saves its state, lets it run on. */
+    private static void saveFrozen(ManagedSandbox sandbox, Path file, String what) {
+        AgentClient agent = sandbox.freeze(what);
+        try {
+            agent.ping(Duration.ofSeconds(10));
+            VmHandle vm = sandbox.vm();
+            try {
+                vm.saveState(file);
+            } finally {
+                vm.resume();
+            }
+        } catch (RuntimeException e) {
+            throw AgentErrors.translate(e, sandbox, what);
+        } finally {
+            sandbox.thaw();
+        }
+    }
+}

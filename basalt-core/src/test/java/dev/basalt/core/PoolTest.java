@@ -1,0 +1,74 @@
+package dev.basalt.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.basalt.api.BasaltException;
+import dev.basalt.api.ExecRequest;
+import dev.basalt.api.PoolStats;
+import dev.basalt.api.SandboxInfo;
+import dev.basalt.api.SandboxSpec;
+import dev.basalt.vmm.qemu.QemuHypervisor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Warm and restore pools with real VMs. */
+class PoolTest {
+
+    @Test
+    void warmPoolHandsOverReadySandboxesAndRestorePoolServesTheRest() throws Exception {
+        Path runRoot = Files.createTempDirectory("basalt-pool-test");
+        SandboxSpec spec = SandboxSpec.defaults();
+        var config = RealVms.config().withRunRoot(runRoot).withPools(List.of(new PoolConfig(spec, 2, 1)));
+        try (SandboxManager m = new SandboxManager(config, QemuHypervisor.detect())) {
+            awaitPools(m, 2, 1);
+            long start = System.nanoTime();
+            SandboxInfo warm = m.create(spec.withLabels(Map.of("k", "v")));
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(took).as("acquire from the warm pool").isLessThan(Duration.ofMillis(100));
+            assertThat(warm.labels()).containsEntry("k", "v");
+            assertThat(m.list()).extracting(SandboxInfo::id).containsExactly(warm.id());
+            assertThat(m.exec(warm.id(), ExecRequest.of("hostname")).stdoutText().strip()).isEqualTo(warm.id());
+
+            SandboxInfo second = m.create(spec);
+            SandboxInfo third = m.create(spec);   // warm pool empty by now unless refilled: either way READY
+            assertThat(m.exec(third.id(), ExecRequest.of("true")).exit().success()).isTrue();
+            PoolStats stats = m.pools().getFirst();
+            assertThat(stats.hits()).isGreaterThanOrEqualTo(2);
+            assertThat(stats.warmTarget()).isEqualTo(2);
+            assertThat(stats.standbyTarget()).isEqualTo(1);
+            List.of(warm, second, third).forEach(s -> m.remove(s.id()));
+        }
+        try (var left = Files.list(runRoot)) {
+            assertThat(left.toList()).as("pooled VMs are removed with the manager").isEmpty();
+        }
+        Files.delete(runRoot);
+    }
+
+    @Test
+    void poolsThatCannotFitAreRefused() {
+        var config = RealVms.config().withPools(List.of(new PoolConfig(SandboxSpec.defaults().withMemoryMib(65536), 200, 0)));
+        assertThatThrownBy(() -> new SandboxManager(config, QemuHypervisor.detect()))
+                .isInstanceOf(BasaltException.ResourceExhausted.class).hasMessageContaining("pools");
+        assertThatThrownBy(() -> new PoolConfig(SandboxSpec.defaults(), -1, 0))
+                .isInstanceOf(BasaltException.InvalidArgument.class);
+        assertThatThrownBy(() -> new PoolConfig(SandboxSpec.defaults().withColdBoot(true), 1, 0))
+                .isInstanceOf(BasaltException.InvalidArgument.class);
+    }
+
+    private static void awaitPools(SandboxManager m, int warm, int standby) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < deadline) {
+            PoolStats p = m.pools().getFirst();
+            if (p.warmReady() >= warm && p.standbyReady() >= standby) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("pools not filled within 90 s: " + m.pools());
+    }
+}
