@@ -41,7 +41,10 @@ public final class Main implements Callable<Integer> {
         try (SandboxManager manager = new SandboxManager(config, qemu)) {
             var image = new ImageCatalog(config.imagesDir()).load("default");
             System.out.printf("Basalt benchmarks — accel %s, %d boots per variant%n%n", qemu.accel().id(), boots);
-            new BootBench(manager, qemu, image, work, boots).run(report);
+            BootBench boot = new BootBench(manager, qemu, image, work, boots);
+            boot.run(report);
+            new TemplateBench(manager, config, qemu, boot.coldMedianSeconds()).run(report);
+            new ForkBench(manager).run(report);
             SandboxInfo sandbox = manager.create(SandboxSpec.defaults());
             try {
                 new AgentBench(manager, sandbox.id()).run(report);

@@ -42,8 +42,7 @@ final class RawQemuBoot {
                 }
                 Thread.sleep(0, 200_000);
             }
-            try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-                ch.connect(UnixDomainSocketAddress.of(spec.agentSocket()));
+            try (SocketChannel ch = connect(spec.agentSocket())) {
                 ch.write(ByteBuffer.wrap(FrameCodec.encode(new Frame(1, new Message.Hello(1)))));
                 FrameDecoder decoder = new FrameDecoder();
                 ByteBuffer buf = ByteBuffer.allocate(4096);
@@ -69,6 +68,20 @@ final class RawQemuBoot {
                 }
             }
             Files.deleteIfExists(dir);
+        }
+    }
+
+    /** QEMU binds its socket a moment before it listens: retry a refused connection. */
+    private static SocketChannel connect(Path socket) throws IOException, InterruptedException {
+        while (true) {
+            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                ch.connect(UnixDomainSocketAddress.of(socket));
+                return ch;
+            } catch (java.net.ConnectException e) {
+                ch.close();
+                Thread.sleep(0, 200_000);
+            }
         }
     }
 

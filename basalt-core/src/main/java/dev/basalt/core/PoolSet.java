@@ -16,7 +16,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * configured template, keyed by template key.
  */
 final class PoolSet implements AutoCloseable {
-    /** A VM started with {@code -incoming defer} on a template's memory, with the id its sandbox will get. */
+    /**
+     * A VM started on a template's memory with the template's state already loaded, paused: taking it
+     * skips process start-up and state loading. It carries the id its sandbox will get.
+     */
     record Standby(String id, Path dir, VmHandle vm) {}
 
     /** What the pools need from the manager. */

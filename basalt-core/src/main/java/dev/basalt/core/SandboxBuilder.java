@@ -21,6 +21,7 @@ import java.time.Instant;
  * guest its own identity. On failure both throw and leave the VM to the caller to discard.
  */
 final class SandboxBuilder {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SandboxBuilder.class);
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Hypervisor hypervisor;
@@ -56,21 +57,30 @@ final class SandboxBuilder {
     }
 
     /**
-     * Recipe 2: load {@code state} into a VM launched with {@code incoming} (or into {@code standby},
-     * already launched that way), resume it and give the guest the sandbox's identity.
+     * Recipe 2: load {@code state} into a VM launched with {@code incoming} — or take {@code preloaded},
+     * a paused VM that already holds the state (restore pool) — resume it and give the guest the
+     * sandbox's identity.
      */
-    void fromState(ManagedSandbox sandbox, VmSpec incoming, VmHandle standby, Path state, boolean ramInStream,
+    void fromState(ManagedSandbox sandbox, VmSpec incoming, VmHandle preloaded, Path state, boolean ramInStream,
                    Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        VmHandle vm = standby != null ? adopt(sandbox, standby) : launch(sandbox, incoming);
+        long start = System.nanoTime();
+        long deadline = start + timeout.toNanos();
+        VmHandle vm = preloaded != null ? adopt(sandbox, preloaded) : launch(sandbox, incoming);
+        long launched = System.nanoTime();
         AgentClient agent;
         AgentTransport transport = null;
         try {
             // Connect before the guest runs: the restored virtio port then finds its host present.
             transport = UnixSocketTransport.connect(vm.spec().agentSocket(), remaining(deadline));
-            vm.loadState(state, ramInStream);
+            if (preloaded == null) {
+                vm.loadState(state, ramInStream);
+            }
+            long loaded = System.nanoTime();
             vm.resume();
             agent = AgentClient.connect(transport, remaining(deadline));
+            long hello = System.nanoTime();
+            log.debug("sandbox {}: launch {} ms, load state {} ms, resume to agent answer {} ms", sandbox.id(),
+                    (launched - start) / 1_000_000, (loaded - launched) / 1_000_000, (hello - loaded) / 1_000_000);
         } catch (IOException | RuntimeException e) {
             closeQuietly(transport);
             throw new BasaltException.Unavailable("cannot resume the saved state"

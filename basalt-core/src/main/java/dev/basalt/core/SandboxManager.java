@@ -411,6 +411,12 @@ public final class SandboxManager implements Sandboxes {
                 VmHandle vm = hypervisor.launch(builder.vmSpec(id, dir, image, spec,
                         new MemoryBacking.PrivateFile(template.memoryFile()), true));
                 runRoot.recordVmm(dir, vm.pid());
+                try {
+                    vm.loadState(template.stateFile(), false);
+                } catch (RuntimeException e) {
+                    vm.kill();
+                    throw e;
+                }
                 return new PoolSet.Standby(id, dir, vm);
             } catch (RuntimeException e) {
                 runRoot.delete(dir);
