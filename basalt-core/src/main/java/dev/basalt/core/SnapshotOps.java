@@ -28,6 +28,7 @@ import java.util.concurrent.Future;
  */
 final class SnapshotOps {
     static final int MAX_FORK = 64;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SnapshotOps.class);
 
     private final SandboxRegistry registry;
     private final SandboxBuilder builder;
@@ -99,14 +100,27 @@ final class SnapshotOps {
         }
         Path state = forkDir.resolve(id + "-" + SandboxIds.next() + ".state");
         try {
+            long start = System.nanoTime();
             saveFrozen(parent, state, "fork");
-            return restoreMany(spec, parent.image(), state, "fork:" + id, count);
+            long saved = System.nanoTime();
+            List<SandboxInfo> children = restoreMany(spec, parent.image(), state, "fork:" + id, count);
+            log.debug("fork of {}: state saved in {} ms ({} KiB), {} child(ren) ready in {} ms", id,
+                    (saved - start) / 1_000_000, sizeKib(state), count, (System.nanoTime() - saved) / 1_000_000);
+            return children;
         } finally {
             try {
                 Files.deleteIfExists(state);
             } catch (IOException e) {
                 // it lives on /dev/shm; reaped with the directory at the latest
             }
+        }
+    }
+
+    private static long sizeKib(Path file) {
+        try {
+            return Files.size(file) / 1024;
+        } catch (IOException e) {
+            return -1;
         }
     }
 
