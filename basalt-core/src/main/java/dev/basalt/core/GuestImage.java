@@ -17,20 +17,29 @@ import java.util.Objects;
  * @param initrd       initramfs
  * @param acpi         boot with ACPI (kernels without virtio-mmio command-line discovery need it)
  * @param cmdlineExtra extra kernel parameters
+ * @param id           identity of exactly this kernel + initrd + boot parameters (paths, sizes,
+ *                     modification times): saved states only load into VMs booted from the same
  */
-public record GuestImage(String name, Path kernel, Path initrd, boolean acpi, String cmdlineExtra) {
+public record GuestImage(String name, Path kernel, Path initrd, boolean acpi, String cmdlineExtra, String id) {
     public GuestImage {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(initrd, "initrd");
+        Objects.requireNonNull(id, "id");
         cmdlineExtra = cmdlineExtra == null ? "" : cmdlineExtra;
     }
 
     /**
-     * Identity of exactly this kernel + initrd + boot parameters (paths, sizes, modification times):
-     * saved states only load into VMs booted from the same.
+     * An image of these files, its identity computed from them now.
+     *
+     * @throws dev.basalt.api.BasaltException.InvalidArgument if a file is missing or unreadable
      */
-    public String id() {
+    public static GuestImage of(String name, Path kernel, Path initrd, boolean acpi, String cmdlineExtra) {
+        String extra = cmdlineExtra == null ? "" : cmdlineExtra;
+        return new GuestImage(name, kernel, initrd, acpi, extra, identity(name, kernel, initrd, acpi, extra));
+    }
+
+    private static String identity(String name, Path kernel, Path initrd, boolean acpi, String cmdlineExtra) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             for (Path file : new Path[] {kernel, initrd}) {

@@ -7,6 +7,9 @@ import dev.basalt.api.SandboxSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Finds guest images: each is a directory {@code <imagesDir>/<name>/} holding {@code image.json}
@@ -17,6 +20,7 @@ public final class ImageCatalog {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path imagesDir;
+    private final Map<String, Loaded> cache = new ConcurrentHashMap<>();
 
     public ImageCatalog(Path imagesDir) {
         this.imagesDir = imagesDir;
@@ -32,33 +36,58 @@ public final class ImageCatalog {
      * @throws BasaltException.InvalidArgument if the image or an override file does not exist
      */
     public GuestImage resolve(SandboxSpec spec) {
-        GuestImage base = spec.kernel() != null && spec.initrd() != null
-                ? new GuestImage(spec.image(), spec.kernel(), spec.initrd(), true, "")
-                : load(spec.image());
-        GuestImage image = new GuestImage(base.name(),
+        if (spec.kernel() == null && spec.initrd() == null) {
+            return load(spec.image());
+        }
+        if (spec.kernel() != null) {
+            requireFile(spec.kernel(), "kernel");
+        }
+        if (spec.initrd() != null) {
+            requireFile(spec.initrd(), "initrd");
+        }
+        boolean both = spec.kernel() != null && spec.initrd() != null;
+        GuestImage base = both ? null : load(spec.image());
+        return GuestImage.of(spec.image(),
                 spec.kernel() != null ? spec.kernel() : base.kernel(),
                 spec.initrd() != null ? spec.initrd() : base.initrd(),
-                base.acpi(), base.cmdlineExtra());
-        requireFile(image.kernel(), "kernel");
-        requireFile(image.initrd(), "initrd");
-        return image;
+                base == null || base.acpi(), base == null ? "" : base.cmdlineExtra());
     }
 
-    /** Loads a named image from the catalog. */
+    /** A loaded image and the manifest version it came from. */
+    private record Loaded(GuestImage image, Path manifest, FileTime modified) {}
+
+    /**
+     * Loads a named image from the catalog. Images are cached; a cached one is reused while its
+     * manifest (and the directory the name points to) is unchanged, which costs one file stat.
+     */
     public GuestImage load(String name) {
         Path dir = imagesDir.resolve(name);
         Path manifest = dir.resolve("image.json");
+        Loaded cached = cache.get(name);
+        try {
+            if (cached != null && Files.getLastModifiedTime(manifest).equals(cached.modified())
+                    && dir.toRealPath().equals(cached.manifest().getParent())) {
+                return cached.image();
+            }
+        } catch (IOException e) {
+            cache.remove(name);
+        }
         if (!Files.isRegularFile(manifest)) {
             throw new BasaltException.InvalidArgument("image '" + name + "' not found: no " + manifest
                     + " (build the default image with bin/basalt or guest/image/build.sh, or set basalt.images)");
         }
         try {
+            Path realDir = dir.toRealPath();
+            FileTime modified = Files.getLastModifiedTime(manifest);
             JsonNode json = JSON.readTree(manifest.toFile());
-            return new GuestImage(name,
-                    dir.resolve(json.path("kernel").asText("vmlinux")),
-                    dir.resolve(json.path("initrd").asText("initrd.img")),
-                    json.path("acpi").asBoolean(true),
+            Path kernel = realDir.resolve(json.path("kernel").asText("vmlinux"));
+            Path initrd = realDir.resolve(json.path("initrd").asText("initrd.img"));
+            requireFile(kernel, "kernel");
+            requireFile(initrd, "initrd");
+            GuestImage image = GuestImage.of(name, kernel, initrd, json.path("acpi").asBoolean(true),
                     json.path("cmdlineExtra").asText(""));
+            cache.put(name, new Loaded(image, realDir.resolve("image.json"), modified));
+            return image;
         } catch (IOException e) {
             throw new BasaltException.InvalidArgument("image '" + name + "' has an unreadable manifest "
                     + manifest + ": " + e.getMessage(), e);

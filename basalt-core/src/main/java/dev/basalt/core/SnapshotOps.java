@@ -72,9 +72,11 @@ final class SnapshotOps {
             throw new BasaltException.InvalidArgument("snapshot '" + name + "' was written by QEMU " + meta.vmmVersion()
                     + " but this host runs QEMU " + hypervisor.version() + ": states do not load across versions");
         }
-        GuestImage image = new GuestImage(meta.image(), Path.of(meta.kernel()), Path.of(meta.initrd()), meta.acpi(),
-                meta.cmdlineExtra());
-        if (!Files.isRegularFile(image.kernel()) || !Files.isRegularFile(image.initrd()) || !image.id().equals(meta.imageId())) {
+        Path kernel = Path.of(meta.kernel());
+        Path initrd = Path.of(meta.initrd());
+        GuestImage image = Files.isRegularFile(kernel) && Files.isRegularFile(initrd)
+                ? GuestImage.of(meta.image(), kernel, initrd, meta.acpi(), meta.cmdlineExtra()) : null;
+        if (image == null || !image.id().equals(meta.imageId())) {
             throw new BasaltException.InvalidArgument("snapshot '" + name + "' was taken on image '" + meta.image()
                     + "' (id " + meta.imageId() + ") whose kernel or initrd has changed or is gone since; "
                     + "restore needs the exact same files");
