@@ -28,6 +28,8 @@ public final class RunRoot {
     private static final Logger log = LoggerFactory.getLogger(RunRoot.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String OWNER_FILE = "owner.json";
+    /** Names of the directories this class creates: sandbox ids (and template builders' "t…" ids). */
+    private static final java.util.regex.Pattern SANDBOX_DIR = java.util.regex.Pattern.compile("t?[0-9a-f]{11,12}");
 
     private final Path root;
 
@@ -106,7 +108,7 @@ public final class RunRoot {
         int reaped = 0;
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
             for (Path dir : dirs) {
-                if (Files.isDirectory(dir) && isOrphan(dir)) {
+                if (Files.isDirectory(dir) && SANDBOX_DIR.matcher(dir.getFileName().toString()).matches() && isOrphan(dir)) {
                     killVmm(dir);
                     deleteTree(dir);
                     reaped++;

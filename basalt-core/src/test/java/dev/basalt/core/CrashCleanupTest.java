@@ -21,10 +21,11 @@ import org.junit.jupiter.api.io.TempDir;
 class CrashCleanupTest {
 
     @Test
-    void vmsDieWithAKilledEmbedderAndItsDirectoriesAreReaped(@TempDir Path runRoot) throws Exception {
+    void vmsDieWithAKilledEmbedderAndItsDirectoriesAreReaped(@TempDir Path tmp) throws Exception {
+        Path runRoot = tmp.resolve("run");
         String java = ProcessHandle.current().info().command().orElseThrow();
         Process embedder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                "-Dbasalt.images=" + RealVms.imagesDir(), Embedder.class.getName(), runRoot.toString())
+                "-Dbasalt.images=" + RealVms.imagesDir(), Embedder.class.getName(), tmp.toString())
                 .redirectErrorStream(true).start();
         long vmmPid;
         String sandboxId;
@@ -48,7 +49,7 @@ class CrashCleanupTest {
             embedder.destroyForcibly();
         }
         assertThat(runRoot.resolve(sandboxId)).isDirectory();   // the dead process could not clean up
-        try (SandboxManager next = new SandboxManager(RealVms.config().withRunRoot(runRoot), QemuHypervisor.detect())) {
+        try (SandboxManager next = new SandboxManager(config(tmp), QemuHypervisor.detect())) {
             assertThat(runRoot.resolve(sandboxId)).doesNotExist();
             assertThat(next.list()).isEmpty();
         }
@@ -57,12 +58,17 @@ class CrashCleanupTest {
         }
     }
 
+    /** Everything of both processes under the test's temporary directory, so a killed one leaves nothing elsewhere. */
+    static ManagerConfig config(Path dir) {
+        return RealVms.config().withRunRoot(dir.resolve("run")).withStateDir(dir.resolve("state"))
+                .withShmDir(dir.resolve("shm"));
+    }
+
     /** The process that gets killed: creates one sandbox, reports it, and waits to die. */
     public static final class Embedder {
         public static void main(String[] args) throws Exception {
-            var config = RealVms.config().withRunRoot(Path.of(args[0]));
-            SandboxManager manager = new SandboxManager(config, QemuHypervisor.detect());
-            var info = manager.create(SandboxSpec.defaults());
+            SandboxManager manager = new SandboxManager(config(Path.of(args[0])), QemuHypervisor.detect());
+            var info = manager.create(SandboxSpec.defaults().withColdBoot(true));
             System.out.println("READY " + info.id() + " " + info.vmmPid());
             System.out.flush();
             Thread.sleep(Duration.ofMinutes(5));
