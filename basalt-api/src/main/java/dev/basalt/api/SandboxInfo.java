@@ -19,10 +19,11 @@ import java.util.Optional;
  * @param failure   why the sandbox FAILED (with the tail of the console), if it did
  * @param origin    how it came to be: {@code boot}, {@code template:<key>}, {@code snapshot:<name>} or
  *                  {@code fork:<parent id>}
+ * @param expiresAt when its time to live runs out, if it has one
  */
 public record SandboxInfo(String id, SandboxState state, SandboxSpec spec, String accel, long vmmPid,
                           Instant createdAt, Optional<Instant> readyAt, int execsInFlight,
-                          Optional<String> failure, String origin) {
+                          Optional<String> failure, String origin, Optional<Instant> expiresAt) {
     public SandboxInfo {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(state, "state");
@@ -32,6 +33,7 @@ public record SandboxInfo(String id, SandboxState state, SandboxSpec spec, Strin
         Objects.requireNonNull(readyAt, "readyAt");
         Objects.requireNonNull(failure, "failure");
         Objects.requireNonNull(origin, "origin");
+        Objects.requireNonNull(expiresAt, "expiresAt");
     }
 
     public Map<String, String> labels() {

@@ -18,13 +18,15 @@ import java.util.regex.Pattern;
  * @param bootTimeout  how long to wait for the guest agent before the sandbox is FAILED
  * @param coldBoot     boot the kernel from scratch instead of cloning the image's template (slower;
  *                     always the case with a kernel or initrd override)
+ * @param ttl          remove the sandbox this long after it was created; null for no limit
  */
 public record SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int memoryMib,
-                          Map<String, String> labels, Duration bootTimeout, boolean coldBoot) {
+                          Map<String, String> labels, Duration bootTimeout, boolean coldBoot, Duration ttl) {
 
     public static final int MIN_MEMORY_MIB = 64;
     public static final int MAX_MEMORY_MIB = 65536;
     public static final int MAX_VCPUS = 64;
+    public static final Duration MAX_TTL = Duration.ofDays(365);
     private static final Pattern LABEL_KEY = Pattern.compile("[a-zA-Z0-9._/-]{1,63}");
     private static final Pattern IMAGE_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
 
@@ -54,39 +56,46 @@ public record SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int
         if (bootTimeout.isNegative() || bootTimeout.isZero()) {
             throw new BasaltException.InvalidArgument("boot timeout must be positive, got " + bootTimeout);
         }
+        if (ttl != null && (ttl.isNegative() || ttl.isZero() || ttl.compareTo(MAX_TTL) > 0)) {
+            throw new BasaltException.InvalidArgument("ttl must be between 1 ms and " + MAX_TTL.toDays() + " days, got " + ttl);
+        }
     }
 
     /** The default image, 1 vCPU, 256 MiB, no labels, 60 s boot timeout. */
     public static SandboxSpec defaults() {
-        return new SandboxSpec("default", null, null, 1, 256, Map.of(), Duration.ofSeconds(60), false);
+        return new SandboxSpec("default", null, null, 1, 256, Map.of(), Duration.ofSeconds(60), false, null);
     }
 
     public SandboxSpec withImage(String image) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
     }
 
     public SandboxSpec withKernel(Path kernel) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
     }
 
     public SandboxSpec withInitrd(Path initrd) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
     }
 
     public SandboxSpec withVcpus(int vcpus) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
     }
 
     public SandboxSpec withMemoryMib(int memoryMib) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
     }
 
     public SandboxSpec withLabels(Map<String, String> labels) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
     }
 
     public SandboxSpec withColdBoot(boolean coldBoot) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
+    }
+
+    public SandboxSpec withTtl(Duration ttl) {
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
     }
 
     /** True if this spec can be served by cloning the image's template. */
@@ -95,6 +104,6 @@ public record SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int
     }
 
     public SandboxSpec withBootTimeout(Duration bootTimeout) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
     }
 }

@@ -136,6 +136,19 @@ public interface Sandboxes extends AutoCloseable {
     /** Statistics of the warm and restore pools, one entry per template in use. */
     List<PoolStats> pools();
 
+    /**
+     * Delivers lifecycle events matching {@code filter} to {@code listener}, in order, on a thread of
+     * its own, from now until the returned subscription is closed. A listener that falls more than
+     * 10,000 events behind is dropped (its subscription closes) rather than growing memory.
+     */
+    AutoCloseable subscribe(EventFilter filter, java.util.function.Consumer<SandboxEvent> listener);
+
+    /**
+     * Sets the sandbox's time to live: it is stopped and removed {@code ttl} from now (replacing any
+     * earlier expiry). Allowed in every state until removed.
+     */
+    SandboxInfo setTtl(String id, Duration ttl);
+
     /** Removes every sandbox this manager created and releases its resources. */
     @Override
     void close();

@@ -1,6 +1,7 @@
 package dev.basalt.core;
 
 import dev.basalt.api.BasaltException;
+import dev.basalt.api.SandboxEvent;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.api.SandboxState;
@@ -36,8 +37,12 @@ final class ManagedSandbox {
     private boolean frozen;
     private VmHandle vm;
     private AgentClient agent;
+    private Instant expiresAt;
+    private java.util.function.Consumer<SandboxEvent> events;
 
-    ManagedSandbox(String id, SandboxSpec spec, GuestImage image, Path dir, String accel, String origin) {
+    ManagedSandbox(String id, SandboxSpec spec, GuestImage image, Path dir, String accel, String origin,
+                   java.util.function.Consumer<SandboxEvent> events) {
+        this.events = events;
         this.id = id;
         this.spec = spec;
         this.image = image;
@@ -70,7 +75,8 @@ final class ManagedSandbox {
 
     synchronized SandboxInfo info() {
         return new SandboxInfo(id, state, spec, accel, vm != null && vm.isAlive() ? vm.pid() : 0, createdAt,
-                Optional.ofNullable(readyAt), execsInFlight, Optional.ofNullable(failure), origin);
+                Optional.ofNullable(readyAt), execsInFlight, Optional.ofNullable(failure), origin,
+                Optional.ofNullable(expiresAt));
     }
 
     synchronized SandboxState state() {
@@ -93,6 +99,7 @@ final class ManagedSandbox {
         this.agent = agent;
         this.readyAt = Instant.now();
         this.state = SandboxState.READY;
+        emit(SandboxEvent.Kind.READY, origin);
         return true;
     }
 
@@ -101,16 +108,28 @@ final class ManagedSandbox {
      * operations in flight); the caller kills the VM. Returns false if already terminal.
      */
     boolean fail(String reason) {
+        return end(SandboxState.FAILED, reason);
+    }
+
+    /** Ends the sandbox for good without calling it a failure (it is being removed). */
+    void retire() {
+        end(SandboxState.STOPPED, null);
+    }
+
+    private boolean end(SandboxState terminal, String reason) {
         AgentClient toClose;
         synchronized (this) {
             if (state.isTerminal()) {
                 return false;
             }
-            state = SandboxState.FAILED;
+            state = terminal;
             failure = reason;
             toClose = agent;
             agent = null;
             notifyAll();
+            if (terminal == SandboxState.FAILED) {
+                emit(SandboxEvent.Kind.FAILED, reason);
+            }
         }
         if (toClose != null) {
             toClose.close();
@@ -195,6 +214,7 @@ final class ManagedSandbox {
         AgentClient a = agent;
         agent = null;
         notifyAll();
+        emit(SandboxEvent.Kind.STOPPING, "");
         return Optional.ofNullable(a);
     }
 
@@ -202,8 +222,29 @@ final class ManagedSandbox {
     synchronized void stopped() {
         if (state == SandboxState.STOPPING) {
             state = SandboxState.STOPPED;
+            emit(SandboxEvent.Kind.STOPPED, "");
         }
         notifyAll();
+    }
+
+    /** Sends this sandbox's future events to {@code sink} (a pooled sandbox gets the bus when it is taken). */
+    synchronized void publishTo(java.util.function.Consumer<SandboxEvent> sink) {
+        this.events = sink;
+    }
+
+    /** Sets when the sandbox expires. */
+    synchronized void expireAt(Instant when) {
+        expiresAt = when;
+        emit(SandboxEvent.Kind.TTL_CHANGED, when.toString());
+    }
+
+    synchronized Instant expiresAt() {
+        return expiresAt;
+    }
+
+    /** Publishes an event about this sandbox (under the lock, so events keep the order of transitions). */
+    synchronized void emit(SandboxEvent.Kind kind, String detail) {
+        events.accept(new SandboxEvent(id, kind, state, Instant.now(), detail));
     }
 
     /** Called when the VMM process exits, whatever the reason. */
@@ -211,6 +252,7 @@ final class ManagedSandbox {
         synchronized (this) {
             if (state == SandboxState.STOPPING) {
                 state = SandboxState.STOPPED;
+                emit(SandboxEvent.Kind.STOPPED, "");
                 return;
             }
         }

@@ -16,9 +16,12 @@ import java.util.Objects;
  * @param operationTimeout  deadline of file and metadata operations on the guest
  * @param vmsDieWithManager kill every VM when this process dies (embedded use)
  * @param pools             warm and restore pools to keep
+ * @param maxSandboxes      cap on live sandboxes (0: none)
+ * @param maxMemoryMib      cap on the memory live sandboxes claim together (0: none)
  */
 public record ManagerConfig(Path imagesDir, Path runRoot, Path stateDir, Path shmDir, int maxOutputBytes,
-                            Duration operationTimeout, boolean vmsDieWithManager, List<PoolConfig> pools) {
+                            Duration operationTimeout, boolean vmsDieWithManager, List<PoolConfig> pools,
+                            int maxSandboxes, long maxMemoryMib) {
     public ManagerConfig {
         Objects.requireNonNull(imagesDir, "imagesDir");
         Objects.requireNonNull(runRoot, "runRoot");
@@ -28,6 +31,9 @@ public record ManagerConfig(Path imagesDir, Path runRoot, Path stateDir, Path sh
         pools = List.copyOf(pools);
         if (maxOutputBytes < 0) {
             throw new IllegalArgumentException("maxOutputBytes must be >= 0");
+        }
+        if (maxSandboxes < 0 || maxMemoryMib < 0) {
+            throw new dev.basalt.api.BasaltException.InvalidArgument("limits must be >= 0 (0 means no limit)");
         }
     }
 
@@ -39,35 +45,40 @@ public record ManagerConfig(Path imagesDir, Path runRoot, Path stateDir, Path sh
     public static ManagerConfig defaults() {
         Path home = ImageCatalog.defaultImagesDir().getParent();
         return new ManagerConfig(ImageCatalog.defaultImagesDir(), RunRoot.defaultPath(), home,
-                Path.of("/dev/shm", "basalt"), 16 << 20, Duration.ofMinutes(5), true, List.of());
+                Path.of("/dev/shm", "basalt"), 16 << 20, Duration.ofMinutes(5), true, List.of(), 0, 0);
     }
 
     public ManagerConfig withImagesDir(Path dir) {
-        return new ManagerConfig(dir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools);
+        return new ManagerConfig(dir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib);
     }
 
     public ManagerConfig withRunRoot(Path dir) {
-        return new ManagerConfig(imagesDir, dir, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools);
+        return new ManagerConfig(imagesDir, dir, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib);
     }
 
     public ManagerConfig withStateDir(Path dir) {
-        return new ManagerConfig(imagesDir, runRoot, dir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools);
+        return new ManagerConfig(imagesDir, runRoot, dir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib);
     }
 
     public ManagerConfig withShmDir(Path dir) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, dir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, dir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib);
     }
 
     public ManagerConfig withMaxOutputBytes(int bytes) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, bytes, operationTimeout, vmsDieWithManager, pools);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, bytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib);
     }
 
     public ManagerConfig withVmsDieWithManager(boolean die) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, die, pools);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, die, pools, maxSandboxes, maxMemoryMib);
     }
 
     public ManagerConfig withPools(List<PoolConfig> newPools) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, newPools);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, newPools, maxSandboxes, maxMemoryMib);
+    }
+
+    public ManagerConfig withLimits(int newMaxSandboxes, long newMaxMemoryMib) {
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout,
+                vmsDieWithManager, pools, newMaxSandboxes, newMaxMemoryMib);
     }
 
     /** The snapshot catalog directory. */

@@ -1,6 +1,8 @@
 package dev.basalt.core;
 
 import dev.basalt.api.BasaltException;
+import dev.basalt.api.EventFilter;
+import dev.basalt.api.SandboxEvent;
 import dev.basalt.api.ExecOutput;
 import dev.basalt.api.ExecProcess;
 import dev.basalt.api.ExecRequest;
@@ -20,11 +22,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,10 +52,13 @@ public final class SandboxManager implements Sandboxes {
     private final SnapshotCatalog snapshotCatalog;
     private final SnapshotOps snapshots;
     private final PoolSet pools;
+    private final Limits limits;
     private final GuestFiles files;
     private final ExecRunner execs;
     private final Internals internals = new Internals();
     private final Map<String, ManagedSandbox> sandboxes = new ConcurrentHashMap<>();
+    private final EventBus events = new EventBus();
+    private final Expiry expiry = new Expiry(this::expire);
     private volatile boolean closed;
 
     /**
@@ -69,6 +76,7 @@ public final class SandboxManager implements Sandboxes {
         this.files = new GuestFiles(config.operationTimeout());
         this.execs = new ExecRunner(config.maxOutputBytes());
         runRoot.reapOrphans();
+        this.limits = new Limits(config.maxSandboxes(), config.maxMemoryMib());
         this.pools = new PoolSet(config.pools(), images, templates, internals);
     }
 
@@ -102,7 +110,8 @@ public final class SandboxManager implements Sandboxes {
         if (warm.isPresent()) {
             ManagedSandbox sandbox = warm.get();
             sandbox.respec(spec);
-            sandboxes.put(sandbox.id(), sandbox);
+            internals.admit(sandbox);
+            sandbox.emit(SandboxEvent.Kind.READY, sandbox.info().origin());
             return sandbox.info();
         }
         TemplateCache.Template template = templates.get(image, spec);
@@ -292,6 +301,43 @@ public final class SandboxManager implements Sandboxes {
     }
 
     @Override
+    public AutoCloseable subscribe(EventFilter filter, Consumer<SandboxEvent> listener) {
+        return events.subscribe(filter, listener);
+    }
+
+    @Override
+    public SandboxInfo setTtl(String id, Duration ttl) {
+        if (ttl == null || ttl.isNegative() || ttl.isZero() || ttl.compareTo(SandboxSpec.MAX_TTL) > 0) {
+            throw new BasaltException.InvalidArgument("ttl must be between 1 ms and " + SandboxSpec.MAX_TTL.toDays()
+                    + " days, got " + ttl);
+        }
+        ManagedSandbox sandbox = get(id);
+        armTtl(sandbox, ttl);
+        return sandbox.info();
+    }
+
+    private void armTtl(ManagedSandbox sandbox, Duration ttl) {
+        Instant when = Instant.now().plus(ttl);
+        sandbox.expireAt(when);
+        expiry.schedule(sandbox.id(), when);
+    }
+
+    /** Called by {@link Expiry} when a sandbox's time is up. */
+    private void expire(String id) {
+        ManagedSandbox sandbox = sandboxes.get(id);
+        if (sandbox == null || closed) {
+            return;
+        }
+        log.info("sandbox {} reached its time to live: removing it", id);
+        sandbox.emit(SandboxEvent.Kind.EXPIRED, "");
+        try {
+            remove(id);
+        } catch (BasaltException e) {
+            log.debug("expired sandbox {} was already gone: {}", id, e.getMessage());
+        }
+    }
+
+    @Override
     public String consoleLog(String id, int maxBytes) {
         if (maxBytes <= 0) {
             throw new BasaltException.InvalidArgument("maxBytes must be positive, got " + maxBytes);
@@ -341,6 +387,7 @@ public final class SandboxManager implements Sandboxes {
             return;
         }
         closed = true;
+        expiry.close();
         pools.close();
         try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
             for (ManagedSandbox sandbox : List.copyOf(sandboxes.values())) {
@@ -353,6 +400,7 @@ public final class SandboxManager implements Sandboxes {
                 });
             }
         }
+        events.close();
     }
 
     /** The manager's side of the seams to {@link SnapshotOps} and {@link PoolSet}, kept off its public API. */
@@ -365,26 +413,49 @@ public final class SandboxManager implements Sandboxes {
         @Override
         public ManagedSandbox register(SandboxSpec spec, GuestImage image, String origin) {
             String id = SandboxIds.next();
-            ManagedSandbox sandbox = new ManagedSandbox(id, spec, image, runRoot.create(id), accel(), origin);
-            sandboxes.put(id, sandbox);
-            return sandbox;
+            return admit(new ManagedSandbox(id, spec, image, runRoot.create(id), accel(), origin, events::publish));
         }
 
         ManagedSandbox adoptStandby(PoolSet.Standby standby, SandboxSpec spec, GuestImage image, String origin) {
-            ManagedSandbox sandbox = new ManagedSandbox(standby.id(), spec, image, standby.dir(), accel(), origin);
-            sandboxes.put(standby.id(), sandbox);
+            return admit(new ManagedSandbox(standby.id(), spec, image, standby.dir(), accel(), origin, events::publish));
+        }
+
+        /** Makes a sandbox visible: checks the limits, lists it, announces it, arms its TTL. */
+        ManagedSandbox admit(ManagedSandbox sandbox) {
+            synchronized (sandboxes) {
+                try {
+                    limits.check(sandboxes.values(), sandbox.spec());
+                } catch (BasaltException e) {
+                    sandbox.retire();
+                    if (sandbox.vm() != null) {
+                        sandbox.vm().kill();
+                    }
+                    runRoot.delete(sandbox.dir());
+                    throw e;
+                }
+                sandboxes.put(sandbox.id(), sandbox);
+            }
+            sandbox.publishTo(events::publish);
+            sandbox.emit(SandboxEvent.Kind.CREATED, sandbox.info().origin());
+            Duration ttl = sandbox.spec().ttl();
+            if (ttl != null) {
+                armTtl(sandbox, ttl);
+            }
             return sandbox;
         }
 
         @Override
         public void discard(ManagedSandbox sandbox) {
-            sandbox.fail("removed");
+            sandbox.retire();
             VmHandle vm = sandbox.vm();
             if (vm != null) {
                 vm.kill();
             }
             runRoot.delete(sandbox.dir());
-            sandboxes.remove(sandbox.id());
+            expiry.cancel(sandbox.id());
+            if (sandboxes.remove(sandbox.id(), sandbox)) {
+                sandbox.emit(SandboxEvent.Kind.REMOVED, "");
+            }
         }
 
         @Override
@@ -392,7 +463,7 @@ public final class SandboxManager implements Sandboxes {
             TemplateCache.Template template = templates.get(image, spec);
             String id = SandboxIds.next();
             ManagedSandbox sandbox = new ManagedSandbox(id, spec, image, runRoot.create(id), accel(),
-                    "template:" + template.key());
+                    "template:" + template.key(), event -> { });
             try {
                 cloneTemplate(sandbox, template, null);
                 return sandbox;

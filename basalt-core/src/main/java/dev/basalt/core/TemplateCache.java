@@ -114,7 +114,7 @@ final class TemplateCache {
         Path tmp = Files.createTempDirectory(root, "." + key + ".");
         String id = "t" + SandboxIds.next().substring(1);
         ManagedSandbox builderVm = new ManagedSandbox(id, spec, image, runRoot.create(id), hypervisor.accel().id(),
-                "template-build");
+                "template-build", event -> { });
         try {
             builder.forBoot(builderVm, image, spec.withBootTimeout(Duration.ofMinutes(2)),
                     new MemoryBacking.SharedFile(tmp.resolve("memory.ram")));
@@ -133,7 +133,7 @@ final class TemplateCache {
             throw e instanceof BasaltException b ? b : new BasaltException.Unavailable("cannot build the template of image "
                     + image.name() + ": " + e.getMessage() + builderVm.diagnostics(), e);
         } finally {
-            builderVm.fail("template saved");
+            builderVm.retire();
             if (builderVm.vm() != null) {
                 builderVm.vm().kill();
             }
