@@ -24,7 +24,7 @@ final class ManagedSandbox {
     private final String id;
     private final Path dir;
     private final String accel;
-    private final Instant createdAt = Instant.now();
+    private Instant createdAt = Instant.now();
     private final String origin;
     private final GuestImage image;
     private SandboxSpec spec;
@@ -97,7 +97,7 @@ final class ManagedSandbox {
             return false;
         }
         this.agent = agent;
-        this.readyAt = Instant.now();
+        this.readyAt = readyAt == null ? Instant.now() : readyAt;
         this.state = SandboxState.READY;
         emit(SandboxEvent.Kind.READY, origin);
         return true;
@@ -225,6 +225,35 @@ final class ManagedSandbox {
             emit(SandboxEvent.Kind.STOPPED, "");
         }
         notifyAll();
+    }
+
+    /**
+     * Puts back what a previous run of the daemon recorded: creation and ready times, and — for a
+     * sandbox that had already ended — its terminal state and failure. No events are sent.
+     */
+    synchronized void restoreRecord(Instant created, Instant ready, SandboxState recorded, String recordedFailure) {
+        this.createdAt = created;
+        this.readyAt = ready;
+        if (recorded.isTerminal()) {
+            this.state = recorded;
+            this.failure = recordedFailure;
+        }
+    }
+
+    /** Closes the agent connection but leaves the VM running (daemon shutdown; a restart reattaches). */
+    void detach() {
+        AgentClient toClose;
+        synchronized (this) {
+            toClose = agent;
+            agent = null;
+            events = event -> { };
+            if (state.isLive()) {
+                state = SandboxState.STOPPING;   // as seen by this process: nothing more will be served
+            }
+        }
+        if (toClose != null) {
+            toClose.close();
+        }
     }
 
     /** Sends this sandbox's future events to {@code sink} (a pooled sandbox gets the bus when it is taken). */

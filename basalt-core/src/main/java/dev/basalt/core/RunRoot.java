@@ -94,6 +94,15 @@ public final class RunRoot {
         Files.move(tmp, dir.resolve(OWNER_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /** The VMM pid recorded in a sandbox directory, 0 if none. */
+    long recordedVmmPid(Path dir) {
+        try {
+            return JSON.readTree(dir.resolve(OWNER_FILE).toFile()).path("vmmPid").asLong();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     /** Deletes a sandbox directory and everything in it. */
     public void delete(Path dir) {
         deleteTree(dir);
@@ -105,10 +114,16 @@ public final class RunRoot {
      * process that reused the pid is never touched). Returns how many were reaped.
      */
     public int reapOrphans() {
+        return reapOrphans(java.util.Set.of());
+    }
+
+    /** Like {@link #reapOrphans()}, but leaves the directories named in {@code keep} alone (a daemon reattaches to them). */
+    public int reapOrphans(java.util.Set<String> keep) {
         int reaped = 0;
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
             for (Path dir : dirs) {
-                if (Files.isDirectory(dir) && SANDBOX_DIR.matcher(dir.getFileName().toString()).matches() && isOrphan(dir)) {
+                String name = dir.getFileName().toString();
+                if (Files.isDirectory(dir) && SANDBOX_DIR.matcher(name).matches() && !keep.contains(name) && isOrphan(dir)) {
                     killVmm(dir);
                     deleteTree(dir);
                     reaped++;

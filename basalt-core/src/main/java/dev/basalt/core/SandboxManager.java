@@ -58,6 +58,7 @@ public final class SandboxManager implements Sandboxes {
     private final Internals internals = new Internals();
     private final Map<String, ManagedSandbox> sandboxes = new ConcurrentHashMap<>();
     private final EventBus events = new EventBus();
+    private final SandboxStore store;
     private final Expiry expiry = new Expiry(this::expire);
     private volatile boolean closed;
 
@@ -75,9 +76,59 @@ public final class SandboxManager implements Sandboxes {
         this.snapshots = new SnapshotOps(internals, builder, snapshotCatalog, hypervisor, config.shmDir());
         this.files = new GuestFiles(config.operationTimeout());
         this.execs = new ExecRunner(config.maxOutputBytes());
-        runRoot.reapOrphans();
         this.limits = new Limits(config.maxSandboxes(), config.maxMemoryMib());
+        this.store = config.vmsDieWithManager() ? null : SandboxStore.open(config.stateDir());
+        reattachAll();
         this.pools = new PoolSet(config.pools(), images, templates, internals);
+    }
+
+    /**
+     * A daemon ({@code vmsDieWithManager = false}) records its sandboxes and, when it starts again,
+     * takes over the VMs that survived it; an embedded manager only cleans up after dead owners.
+     */
+    private void reattachAll() {
+        if (store == null) {
+            runRoot.reapOrphans();
+            return;
+        }
+        long start = System.nanoTime();
+        var rows = store.loadAll();
+        runRoot.reapOrphans(rows.stream().map(SandboxStore.Row::id).collect(java.util.stream.Collectors.toSet()));
+        Reattacher reattacher = new Reattacher(hypervisor, runRoot, config.vmsDieWithManager());
+        try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (var row : rows) {
+                executor.submit(() -> {
+                    ManagedSandbox sandbox = reattacher.reattach(row, this::onEvent);
+                    sandboxes.put(sandbox.id(), sandbox);
+                    store.save(sandbox);
+                    if (sandbox.state() == dev.basalt.api.SandboxState.STOPPING) {
+                        stop(sandbox, REMOVE_GRACE);
+                    }
+                    if (row.expiresAt() != null && !sandbox.state().isTerminal()) {
+                        sandbox.expireAt(row.expiresAt());
+                        expiry.schedule(sandbox.id(), row.expiresAt());
+                    }
+                });
+            }
+        }
+        if (!rows.isEmpty()) {
+            log.info("reattached {} sandbox(es) in {} ms", rows.size(), (System.nanoTime() - start) / 1_000_000);
+        }
+    }
+
+    /** Every lifecycle event: recorded durably first (daemon), then published to subscribers. */
+    private void onEvent(SandboxEvent event) {
+        if (store != null) {
+            if (event.kind() == SandboxEvent.Kind.REMOVED) {
+                store.delete(event.sandboxId());
+            } else {
+                ManagedSandbox sandbox = sandboxes.get(event.sandboxId());
+                if (sandbox != null) {
+                    store.save(sandbox);
+                }
+            }
+        }
+        events.publish(event);
     }
 
     /** A manager with default settings on the QEMU backend. */
@@ -389,6 +440,10 @@ public final class SandboxManager implements Sandboxes {
         closed = true;
         expiry.close();
         pools.close();
+        if (store != null) {
+            detachAll();
+            return;
+        }
         try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
             for (ManagedSandbox sandbox : List.copyOf(sandboxes.values())) {
                 executor.submit(() -> {
@@ -403,6 +458,16 @@ public final class SandboxManager implements Sandboxes {
         events.close();
     }
 
+    /** Daemon shutdown: the VMs keep running for the next start; only the connections to them close. */
+    private void detachAll() {
+        for (ManagedSandbox sandbox : sandboxes.values()) {
+            sandbox.detach();
+        }
+        events.close();
+        store.close();
+        log.info("detached from {} sandbox(es); they keep running", sandboxes.size());
+    }
+
     /** The manager's side of the seams to {@link SnapshotOps} and {@link PoolSet}, kept off its public API. */
     private final class Internals implements SandboxRegistry, PoolSet.Factory {
         @Override
@@ -413,11 +478,11 @@ public final class SandboxManager implements Sandboxes {
         @Override
         public ManagedSandbox register(SandboxSpec spec, GuestImage image, String origin) {
             String id = SandboxIds.next();
-            return admit(new ManagedSandbox(id, spec, image, runRoot.create(id), accel(), origin, events::publish));
+            return admit(new ManagedSandbox(id, spec, image, runRoot.create(id), accel(), origin, SandboxManager.this::onEvent));
         }
 
         ManagedSandbox adoptStandby(PoolSet.Standby standby, SandboxSpec spec, GuestImage image, String origin) {
-            return admit(new ManagedSandbox(standby.id(), spec, image, standby.dir(), accel(), origin, events::publish));
+            return admit(new ManagedSandbox(standby.id(), spec, image, standby.dir(), accel(), origin, SandboxManager.this::onEvent));
         }
 
         /** Makes a sandbox visible: checks the limits, lists it, announces it, arms its TTL. */
@@ -435,7 +500,7 @@ public final class SandboxManager implements Sandboxes {
                 }
                 sandboxes.put(sandbox.id(), sandbox);
             }
-            sandbox.publishTo(events::publish);
+            sandbox.publishTo(SandboxManager.this::onEvent);
             sandbox.emit(SandboxEvent.Kind.CREATED, sandbox.info().origin());
             Duration ttl = sandbox.spec().ttl();
             if (ttl != null) {

@@ -16,4 +16,12 @@ public interface Hypervisor {
      * @throws dev.basalt.api.BasaltException.Internal if the VMM cannot be started
      */
     VmHandle launch(VmSpec spec);
+
+    /**
+     * Takes charge of a VM launched earlier (by a previous run of the daemon) that still runs as
+     * {@code pid}: the pid must be alive and its command line must name the spec's run directory.
+     *
+     * @throws dev.basalt.api.BasaltException.NotFound if it is gone or the pid now belongs to something else
+     */
+    VmHandle attach(VmSpec spec, long pid);
 }

@@ -129,6 +129,20 @@ public final class QemuHypervisor implements Hypervisor {
         return vm;
     }
 
+    @Override
+    public VmHandle attach(VmSpec spec, long pid) {
+        ProcessHandle process = ProcessHandle.of(pid).filter(ProcessHandle::isAlive).orElseThrow(() ->
+                new BasaltException.NotFound("VM " + spec.name() + " (pid " + pid + ") is not running any more"));
+        boolean ours = process.info().arguments()
+                .map(args -> String.join(" ", args).contains(spec.runDir().toString()))
+                .orElse(false);
+        if (!ours) {
+            throw new BasaltException.NotFound("pid " + pid + " is no longer the VM of " + spec.name()
+                    + " (its command line does not name " + spec.runDir() + ")");
+        }
+        return new QemuVm(spec, accel.accel(), process);
+    }
+
     /** QEMU creates its listening sockets before the guest starts; wait for them or for an early exit. */
     private static void awaitSockets(QemuVm vm, VmSpec spec) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SOCKET_WAIT_MILLIS);

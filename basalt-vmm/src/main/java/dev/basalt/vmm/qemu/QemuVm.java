@@ -13,21 +13,34 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A QEMU process running one VM. */
+/**
+ * A QEMU process running one VM: either a child this process launched, or a process found again
+ * after a restart of the daemon ({@link QemuHypervisor#attach}), whose exit code is then unknown (-1).
+ */
 final class QemuVm implements VmHandle {
     private static final Logger log = LoggerFactory.getLogger(QemuVm.class);
 
     private final VmSpec spec;
     private final Accel accel;
-    private final Process process;
+    private final ProcessHandle process;
     private final CompletableFuture<Integer> exited;
     private QmpClient qmp;
 
-    QemuVm(VmSpec spec, Accel accel, Process process) {
+    /** A VM this process launched. */
+    QemuVm(VmSpec spec, Accel accel, Process child) {
+        this(spec, accel, child.toHandle(), child.onExit().thenApply(Process::exitValue));
+    }
+
+    /** A VM found running after a restart. */
+    QemuVm(VmSpec spec, Accel accel, ProcessHandle running) {
+        this(spec, accel, running, running.onExit().thenApply(p -> -1));
+    }
+
+    private QemuVm(VmSpec spec, Accel accel, ProcessHandle process, CompletableFuture<Integer> exited) {
         this.spec = spec;
         this.accel = accel;
         this.process = process;
-        this.exited = process.onExit().thenApply(Process::exitValue);
+        this.exited = exited;
     }
 
     @Override
@@ -58,7 +71,10 @@ final class QemuVm implements VmHandle {
     @Override
     public boolean awaitExit(Duration timeout) {
         try {
-            return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            exited.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            return !process.isAlive();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
@@ -113,10 +129,12 @@ final class QemuVm implements VmHandle {
         boolean interrupted = false;
         while (true) {
             try {
-                process.waitFor();
+                exited.get();
                 break;
             } catch (InterruptedException e) {
                 interrupted = true;
+            } catch (java.util.concurrent.ExecutionException e) {
+                break;
             }
         }
         if (interrupted) {

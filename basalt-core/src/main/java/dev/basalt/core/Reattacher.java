@@ -1,0 +1,77 @@
+package dev.basalt.core;
+
+import dev.basalt.api.BasaltException;
+import dev.basalt.api.SandboxEvent;
+import dev.basalt.api.SandboxState;
+import dev.basalt.vmm.Hypervisor;
+import dev.basalt.vmm.VmHandle;
+import dev.basalt.vmm.VmSpec;
+import dev.basalt.vmm.agent.AgentClient;
+import dev.basalt.vmm.agent.UnixSocketTransport;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Rebuilds a daemon's sandboxes after a restart from their stored records: a VM that still runs is
+ * taken over (its QMP and agent sockets accept a new connection; the agent has aborted whatever the
+ * dead daemon had in flight and answers a fresh {@code HELLO}); a VM that died meanwhile leaves a
+ * FAILED sandbox that says so.
+ */
+final class Reattacher {
+    private static final Logger log = LoggerFactory.getLogger(Reattacher.class);
+    private static final Duration AGENT_TIMEOUT = Duration.ofSeconds(10);
+
+    private final Hypervisor hypervisor;
+    private final RunRoot runRoot;
+    private final boolean dieWithParent;
+
+    Reattacher(Hypervisor hypervisor, RunRoot runRoot, boolean dieWithParent) {
+        this.hypervisor = hypervisor;
+        this.runRoot = runRoot;
+        this.dieWithParent = dieWithParent;
+    }
+
+    ManagedSandbox reattach(SandboxStore.Row row, Consumer<SandboxEvent> events) {
+        SandboxStore.Stored stored = row.stored();
+        Path dir = runRoot.path().resolve(row.id());
+        GuestImage image = stored.guestImage();
+        ManagedSandbox sandbox = new ManagedSandbox(row.id(), stored.spec(), image, dir, hypervisor.accel().id(),
+                stored.origin(), events);
+        sandbox.restoreRecord(java.time.Instant.parse(stored.createdAt()), row.readyAt(), row.state(), row.failure());
+        if (row.state().isTerminal()) {
+            return sandbox;
+        }
+        long pid = row.vmmPid() > 0 ? row.vmmPid() : runRoot.recordedVmmPid(dir);
+        VmSpec spec = new VmSpec(row.id(), image.kernel(), image.initrd(), image.cmdlineExtra(), stored.vcpus(),
+                stored.memoryMib(), image.acpi(), dir, dieWithParent, stored.memory(), false);
+        VmHandle vm;
+        try {
+            vm = hypervisor.attach(spec, pid);
+        } catch (BasaltException e) {
+            sandbox.fail("its VM died while basaltd was not running (" + e.getMessage() + ")" + sandbox.diagnostics());
+            return sandbox;
+        }
+        sandbox.attach(vm);
+        runRoot.recordVmm(dir, vm.pid());
+        vm.exited().thenAccept(sandbox::onVmExit);
+        if (row.state() == SandboxState.STOPPING) {
+            return sandbox;   // the caller finishes the stop
+        }
+        try {
+            AgentClient agent = AgentClient.connect(UnixSocketTransport.connect(spec.agentSocket(), AGENT_TIMEOUT),
+                    AGENT_TIMEOUT);
+            if (!sandbox.ready(agent)) {
+                agent.close();
+            }
+        } catch (IOException | RuntimeException e) {
+            sandbox.fail("its guest agent did not answer after basaltd restarted: " + e.getMessage() + sandbox.diagnostics());
+            vm.kill();
+        }
+        log.info("sandbox {} reattached: {}", row.id(), sandbox.state());
+        return sandbox;
+    }
+}
