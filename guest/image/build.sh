@@ -1,55 +1,74 @@
 #!/usr/bin/env bash
-# Builds Basalt's default guest image: a Debian cloud kernel (vmlinux, PVH-bootable) and a
-# busybox-static initramfs whose /init is the Basalt guest agent.
+# Builds Basalt's guest images: a PVH-bootable vmlinux and a busybox-static initramfs whose
+# /init is the Basalt guest agent.
+#   default  Basalt's own kernel (guest/kernel/build.sh: linux-source-6.1, everything built
+#            in, no ACPI; flavor "basalt"). The fast one.
+#   debian   Debian's linux-image-cloud-amd64 with its virtio modules in the initramfs, loaded
+#            by the agent from /etc/basalt/modules (flavor "debian-cloud"). The fallback.
 #
-# Usage: guest/image/build.sh [--agent PATH] [--images DIR] [--force] [--print-dir]
+# Usage: guest/image/build.sh [--image NAME]... [--agent PATH] [--images DIR] [--force] [--print-dir]
+#   --image NAME   build this image only (default or debian; repeatable; default: both)
 #   --agent PATH   use this agent binary as /init instead of building guest/agent;
 #                  "stub" means the busybox-sh stand-in guest/image/stub-init.sh
 #                  (default: build with guest/agent/build.sh if present, else the stub)
 #   --images DIR   images directory (default: ${BASALT_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/basalt}/images)
 #   --force        rebuild even if an image for the same inputs exists
-#   --print-dir    print the resulting image directory on stdout
+#   --print-dir    print each resulting image directory on stdout, one line per image, in
+#                  the order the images were asked for (default first when both)
 #
-# Output: DIR/default-<inputs-hash>/{vmlinux,initrd.img,image.json}, written atomically,
-# and the symlink DIR/default -> default-<inputs-hash>. When nothing changed (same agent
-# sources, build scripts, kernel package version, busybox version) this is a no-op that
-# only re-points the symlink. Progress goes to stderr, one line per step that does work.
+# Output: DIR/<name>-<inputs-hash>/{vmlinux,initrd.img,image.json}, written atomically, and
+# the symlink DIR/<name> -> <name>-<inputs-hash>. When nothing changed (same agent sources,
+# build scripts, kernel inputs, busybox version) this is a no-op that only re-points the
+# symlinks. Progress goes to stderr, one line per step that does work.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
-# ---- the image's fixed choices ------------------------------------------------------------
+# ---- the images' fixed choices -------------------------------------------------------------
+IMAGES_ALL=(default debian)
+# -- default: Basalt's own kernel. Extra kernel command line (appended by the VMM after its
+# own options): noapictimer skips the local APIC timer and its calibration (~220 ms under
+# TCG, which cannot short-cut the calibration loop); the PIT drives the tick instead. The
+# image boots with acpi=false: QEMU then passes the virtio-mmio devices on the command line
+# (the kernel has VIRTIO_MMIO_CMDLINE_DEVICES). Init memory is freed without poisoning by a
+# kernel patch (guest/kernel/patches), there is no command-line switch for that.
+DEFAULT_CMDLINE_EXTRA="noapictimer"
+# -- debian: Debian's cloud kernel.
 KERNEL_META=linux-image-cloud-amd64
 # Modules loaded by the agent at boot, in this order after dependency resolution.
-# virtio transport + console are required; the rest are cheap and enable disks, network,
-# a hardware RNG and overlayfs for copy-on-write root filesystems. vsock is left out:
-# our hosts have no vhost-vsock (add vmw_vsock_virtio_transport when a transport needs it).
+# virtio transport + console are required; the rest give disks, network, a hardware RNG,
+# overlayfs for copy-on-write root filesystems, TUN and vsock: the same features the own
+# kernel has built in (GuestFeaturesTest checks both).
 # BASALT_IMAGE_MODULES (space-separated) overrides the list, for experiments.
 WANT_MODULES=(${BASALT_IMAGE_MODULES:-virtio_ring virtio virtio_mmio virtio_console
-  virtio-rng virtio_blk virtio_net overlay})
-# Extra kernel command line this image wants (appended by the VMM after its own options).
+  virtio-rng virtio_blk virtio_net overlay tun vmw_vsock_virtio_transport})
 # Each saves boot time under TCG: no probing of absent legacy UARTs / PS2 controller, no
 # crypto self-tests, no audit subsystem, no zeroing of every page allocation (measured
 # ~0.1 s; the guest kernel is single-tenant, so this hardening buys little there).
-CMDLINE_EXTRA="8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd cryptomgr.notests audit=0 init_on_alloc=0"
+DEBIAN_CMDLINE_EXTRA="8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd cryptomgr.notests audit=0 init_on_alloc=0"
 INITRD_COMPRESS=${BASALT_INITRD_COMPRESS:-lz4}   # lz4 | gzip | none (lz4 measured fastest)
 
 log() { echo "basalt: $*" >&2; }
 die() { echo "basalt: error: $*" >&2; exit 1; }
 
-agent_bin="" images="" force=0 print_dir=0
+agent_bin="" images="" force=0 print_dir=0 want=()
 while (($#)); do
   case $1 in
+    --image) [[ " ${IMAGES_ALL[*]} " == *" ${2:-} "* ]] || die "unknown image '${2:-}' (one of: ${IMAGES_ALL[*]})"
+             want+=("$2"); shift 2 ;;
     --agent) [[ $2 == stub ]] && agent_bin=$here/stub-init.sh || agent_bin=$2
              agent_bin=$(realpath -e "$agent_bin") || die "agent binary not found: $2"; shift 2 ;;
     --images) images=$2; shift 2 ;;
     --force) force=1; shift ;;
     --print-dir) print_dir=1; shift ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
+
+((${#want[@]})) || want=("${IMAGES_ALL[@]}")
+wants() { [[ " ${want[*]} " == *" $1 "* ]]; }
 
 base=${BASALT_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/basalt}
 images=${images:-$base/images}
@@ -88,7 +107,17 @@ resolve_versions() {
   [[ -n $KPKG && -n $KVER ]] || die "could not resolve the kernel package version of $KERNEL_META"
   echo "$key $KPKG $KVER $BBVER" >"$cache/versions.tmp.$$" && mv -f "$cache/versions.tmp.$$" "$cache/versions"
 }
-resolve_versions
+if wants debian; then
+  resolve_versions
+else
+  BBVER=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null) ||
+    die "busybox-static is not installed (run: apt-get install -y busybox-static)"
+fi
+
+# ---- the own kernel (a few ms when cached; ~4 min to build, with its own progress line) ----
+if wants default; then
+  bkdir=$("$repo/guest/kernel/build.sh" "$cache/kernel") || die "building the guest kernel failed (guest/kernel/build.sh)"
+fi
 
 # ---- inputs hash --------------------------------------------------------------------------
 hash_tree() {  # content hash of the source files below the given dirs (build outputs excluded)
@@ -108,72 +137,84 @@ elif [[ -x $repo/guest/agent/build.sh ]]; then
 else
   agent_mode=stub; agent_in="stub"
 fi
-inputs_hash=$( { echo "image-format 1"; echo "$KPKG $KVER"; echo "busybox $BBVER";
-  echo "compress $INITRD_COMPRESS"; echo "modules ${WANT_MODULES[*]}"; echo "agent $agent_in"; hash_tree "$here"; } |
-  sha256sum | cut -c1-16)
-name=default-$inputs_hash
-out=$images/$name
+common_in=$( { echo "image-format 2"; echo "busybox $BBVER"; echo "compress $INITRD_COMPRESS";
+  echo "agent $agent_in"; hash_tree "$here"; } | sha256sum | cut -c1-64)
+declare -A ihash=()
+wants default && ihash[default]=$( { echo "$common_in"; echo "kernel ${bkdir##*/}"; } | sha256sum | cut -c1-16)
+wants debian && ihash[debian]=$( { echo "$common_in"; echo "kernel $KPKG $KVER";
+  echo "modules ${WANT_MODULES[*]}"; } | sha256sum | cut -c1-16)
 
-point_symlink() {
-  ln -sfn "$name" "$images/.default.tmp.$$" && mv -Tf "$images/.default.tmp.$$" "$images/default"
+point_symlink() {  # $1: image name; atomic, so a reader never sees a missing link
+  ln -sfn "$1-${ihash[$1]}" "$images/.$1.tmp.$$" && mv -Tf "$images/.$1.tmp.$$" "$images/$1"
+}
+todo=()
+pending() {  # the wanted images whose directory does not exist yet; re-points the others
+  local n; todo=()
+  for n in "${want[@]}"; do
+    if ((force)) || [[ ! -f $images/$n-${ihash[$n]}/image.json ]]; then todo+=("$n")
+    elif [[ $(readlink "$images/$n" 2>/dev/null) != "$n-${ihash[$n]}" ]]; then point_symlink "$n"; fi
+  done
 }
 finish() {
-  [[ $(readlink "$images/default" 2>/dev/null) == "$name" ]] || point_symlink
-  ((print_dir)) && echo "$out"
+  local n
+  if ((print_dir)); then for n in "${want[@]}"; do echo "$images/$n-${ihash[$n]}"; done; fi
   exit 0
 }
-((force)) || [[ ! -f $out/image.json ]] || finish
+pending
+((${#todo[@]})) || finish
 
 # ---- slow path: build under a lock --------------------------------------------------------
 exec 9>"$images/.lock"
 flock 9
-((force)) || [[ ! -f $out/image.json ]] || finish   # another process built it meanwhile
-log "building guest image default ($KPKG $KVER, agent: $agent_mode)..."
+pending             # another process may have built some meanwhile
+((${#todo[@]})) || finish
 
 for tool in lz4 cpio dpkg-deb readelf modinfo flock; do
   command -v "$tool" >/dev/null || die "missing tool '$tool' (run: apt-get install -y qemu-system-x86 busybox-static gcc libc6-dev lz4 cpio kmod binutils util-linux)"
 done
 [[ -x /bin/busybox ]] || die "/bin/busybox missing (run: apt-get install -y busybox-static)"
 
-tmp=$(mktemp -d "$images/.build-$name.XXXXXX")
+tmp=$(mktemp -d "$images/.build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# -- kernel: download + extract once per kernel package version, cached -------------------
-kdir=$cache/kernel/$KPKG-$KVER
-if [[ ! -f $kdir/.done ]]; then
-  mkdir -p "$cache/debs"
-  deb=$cache/debs/${KPKG}_${KVER//:/%3a}_amd64.deb
-  if [[ ! -f $deb ]]; then
-    log "downloading kernel package $KPKG $KVER..."
-    (cd "$tmp" && apt-get download -qq "$KPKG=$KVER" >"$tmp/download.log" 2>&1) ||
-      { cat "$tmp/download.log" >&2; die "apt-get download $KPKG=$KVER failed"; }
-    mv -f "$tmp"/"${KPKG}"_*.deb "$deb"
+# -- debian kernel: download + extract once per kernel package version, cached -----------
+if [[ " ${todo[*]} " == *" debian "* ]]; then
+  kdir=$cache/kernel/$KPKG-$KVER
+  if [[ ! -f $kdir/.done ]]; then
+    mkdir -p "$cache/debs"
+    deb=$cache/debs/${KPKG}_${KVER//:/%3a}_amd64.deb
+    if [[ ! -f $deb ]]; then
+      log "downloading kernel package $KPKG $KVER..."
+      (cd "$tmp" && apt-get download -qq "$KPKG=$KVER" >"$tmp/download.log" 2>&1) ||
+        { cat "$tmp/download.log" >&2; die "apt-get download $KPKG=$KVER failed"; }
+      mv -f "$tmp"/"${KPKG}"_*.deb "$deb"
+    fi
+    kx=$tmp/kx; mkdir -p "$kx"
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$kx" --wildcards './boot/*' './lib/modules/*'
+    vmlinuz=$(echo "$kx"/boot/vmlinuz-*)
+    krel=${vmlinuz##*/vmlinuz-}
+    [[ -f $vmlinuz ]] || die "no vmlinuz in $deb"
+    # The bzImage carries an LZ4 (legacy frame) payload: find the magic, decompress from there.
+    off=$(LC_ALL=C grep -obUaP '\x02\x21\x4c\x18' "$vmlinuz" | head -1 | cut -d: -f1)
+    [[ -n $off ]] || die "no LZ4 payload in $vmlinuz (is CONFIG_KERNEL_LZ4 still used by Debian?)"
+    # lz4 exits 1 on the trailing bytes after the frame; the ELF check below is the real test.
+    tail -c +$((off + 1)) "$vmlinuz" | lz4 -dc >"$tmp/vmlinux" 2>/dev/null || true
+    readelf -h "$tmp/vmlinux" >/dev/null 2>&1 || die "decompressed kernel is not an ELF file"
+    readelf -n "$tmp/vmlinux" | grep -q 'Xen.*(0x00000012)' ||
+      die "kernel has no Xen PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): QEMU -kernel cannot boot it"
+    mkdir -p "$tmp/kcache/modules"
+    mv "$tmp/vmlinux" "$tmp/kcache/vmlinux"
+    touch -d @0 "$tmp/kcache/vmlinux"; chmod 0444 "$tmp/kcache/vmlinux"
+    cp "$kx/boot/config-$krel" "$tmp/kcache/config"
+    echo "$krel" >"$tmp/kcache/release"
+    # Keep the whole module tree of the kernel (~uncompressed); image builds select from it.
+    mv "$kx/lib/modules/$krel" "$tmp/kcache/modules/$krel"
+    rm -rf "$kdir"; mkdir -p "${kdir%/*}"; mv "$tmp/kcache" "$kdir"; touch "$kdir/.done"
+    rm -rf "$kx"
   fi
-  kx=$tmp/kx; mkdir -p "$kx"
-  dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$kx" --wildcards './boot/*' './lib/modules/*'
-  vmlinuz=$(echo "$kx"/boot/vmlinuz-*)
-  krel=${vmlinuz##*/vmlinuz-}
-  [[ -f $vmlinuz ]] || die "no vmlinuz in $deb"
-  # The bzImage carries an LZ4 (legacy frame) payload: find the magic, decompress from there.
-  off=$(LC_ALL=C grep -obUaP '\x02\x21\x4c\x18' "$vmlinuz" | head -1 | cut -d: -f1)
-  [[ -n $off ]] || die "no LZ4 payload in $vmlinuz (is CONFIG_KERNEL_LZ4 still used by Debian?)"
-  # lz4 exits 1 on the trailing bytes after the frame; the ELF check below is the real test.
-  tail -c +$((off + 1)) "$vmlinuz" | lz4 -dc >"$tmp/vmlinux" 2>/dev/null || true
-  readelf -h "$tmp/vmlinux" >/dev/null 2>&1 || die "decompressed kernel is not an ELF file"
-  readelf -n "$tmp/vmlinux" | grep -q 'Xen.*(0x00000012)' ||
-    die "kernel has no Xen PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): QEMU -kernel cannot boot it"
-  mkdir -p "$tmp/kcache/modules"
-  mv "$tmp/vmlinux" "$tmp/kcache/vmlinux"
-  touch -d @0 "$tmp/kcache/vmlinux"; chmod 0444 "$tmp/kcache/vmlinux"
-  cp "$kx/boot/config-$krel" "$tmp/kcache/config"
-  echo "$krel" >"$tmp/kcache/release"
-  # Keep the whole module tree of the kernel (~uncompressed); image builds select from it.
-  mv "$kx/lib/modules/$krel" "$tmp/kcache/modules/$krel"
-  rm -rf "$kdir"; mkdir -p "${kdir%/*}"; mv "$tmp/kcache" "$kdir"; touch "$kdir/.done"
-  rm -rf "$kx"
+  drel=$(<"$kdir/release")
+  mdir=$kdir/modules/$drel
 fi
-krel=$(<"$kdir/release")
-mdir=$kdir/modules/$krel
 
 # -- agent -------------------------------------------------------------------------------
 case $agent_mode in
@@ -185,9 +226,9 @@ esac
 chmod 0755 "$tmp/agent"
 agent_sha=$(sha256sum <"$tmp/agent" | cut -c1-64)
 
-# -- root tree ---------------------------------------------------------------------------
+# -- root tree shared by every image ---------------------------------------------------
 root=$tmp/root
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc/basalt,lib/modules,root,tmp,proc,sys,dev,run,var/tmp,mnt}
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc/basalt,root,tmp,proc,sys,dev,run,var/tmp,mnt}
 chmod 1777 "$root/tmp" "$root/var/tmp"
 chmod 0700 "$root/root"
 cp /bin/busybox "$root/bin/busybox"
@@ -198,39 +239,6 @@ while read -r p; do     # busybox --install -s, done at build time
 done < <(/bin/busybox --list-full)
 cp "$tmp/agent" "$root/init"
 ln -sf /init "$root/sbin/basalt-agent"
-
-# modules: resolve dependencies (depth first, deps before dependents), copy uncompressed
-declare -A seen=() modpath=()
-while IFS= read -r -d '' f; do
-  b=${f##*/}; b=${b%%.ko*}; modpath[$b]=$f; modpath[${b//-/_}]=$f
-done < <(find "$mdir" -name '*.ko*' -print0)
-order=()
-add_module() {
-  local m=${1//-/_} f dep
-  [[ -n ${seen[$m]:-} ]] && return
-  f=${modpath[$m]:-}
-  if [[ -z $f ]]; then
-    grep -qE "/${1}\.ko|/${m}\.ko" "$mdir/modules.builtin" 2>/dev/null && { seen[$m]=builtin; return; }
-    die "kernel module $1 not found in $KPKG"
-  fi
-  seen[$m]=1
-  for dep in $(modinfo -F depends "$f" | tr ',' ' '); do add_module "$dep"; done
-  order+=("$f")
-}
-for m in "${WANT_MODULES[@]}"; do add_module "$m"; done
-: >"$root/etc/basalt/modules"
-for f in "${order[@]}"; do
-  rel=${f#"$mdir"/}; rel=${rel%.xz}; rel=${rel%.zst}; rel=${rel%.gz}
-  dst=$root/lib/modules/$krel/$rel
-  mkdir -p "${dst%/*}"
-  case $f in
-    *.ko.xz)  xz -dc "$f" >"$dst" ;;
-    *.ko.zst) zstd -qdc "$f" >"$dst" ;;
-    *.ko.gz)  gzip -dc "$f" >"$dst" ;;
-    *)        cp "$f" "$dst" ;;
-  esac
-  echo "/lib/modules/$krel/$rel" >>"$root/etc/basalt/modules"
-done
 
 # minimal /etc
 cat >"$root/etc/passwd" <<'EOF'
@@ -246,60 +254,118 @@ printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$
 : >"$root/etc/resolv.conf"
 echo basalt >"$root/etc/hostname"
 printf '/bin/sh\n' >"$root/etc/shells"
-cat >"$root/etc/basalt/image" <<EOF
-NAME=basalt
-ID=basalt
-IMAGE=default
-FLAVOR=debian-cloud
-KERNEL_PACKAGE=$KPKG
-KERNEL_VERSION=$KVER
-KERNEL_RELEASE=$krel
-BUSYBOX_VERSION=$BBVER
-INPUTS_HASH=$inputs_hash
-EOF
-ln -sf basalt/image "$root/etc/os-release"
-
-# -- initrd: sorted newc cpio, fixed mtimes and owners ------------------------------------
-find "$root" -exec touch -h -d @0 {} +
 case $INITRD_COMPRESS in
   lz4)  compress=(lz4 -l -9 -q -c) ;;   # -l: legacy frame, the format the kernel unpacks
   gzip) compress=(gzip -1 -n -c) ;;
   none) compress=(cat) ;;
   *) die "BASALT_INITRD_COMPRESS must be lz4, gzip or none" ;;
 esac
-img=$tmp/img; mkdir -p "$img"
-(cd "$root" && find . -mindepth 1 -print | LC_ALL=C sort |
-  cpio --quiet -o -H newc -R 0:0 --reproducible) | "${compress[@]}" >"$img/initrd.img"
-# a hard link (same file system, read-only use) saves 53 MB per image; copy otherwise
-ln "$kdir/vmlinux" "$img/vmlinux" 2>/dev/null || cp "$kdir/vmlinux" "$img/vmlinux"
-mods_json=$(for f in "${order[@]}"; do b=${f##*/}; printf '"%s",' "${b%%.ko*}"; done)
-cat >"$img/image.json" <<EOF
+
+# debian only: copies the modules (dependencies first, uncompressed) into root tree $1 and
+# lists them in /etc/basalt/modules, the agent's load list; sets order[].
+add_debian_modules() {
+  local root=$1 f b m rel dst
+  declare -A seen=() modpath=()
+  while IFS= read -r -d '' f; do
+    b=${f##*/}; b=${b%%.ko*}; modpath[$b]=$f; modpath[${b//-/_}]=$f
+  done < <(find "$mdir" -name '*.ko*' -print0)
+  order=()
+  add_module() {
+    local m=${1//-/_} f dep
+    [[ -n ${seen[$m]:-} ]] && return
+    f=${modpath[$m]:-}
+    if [[ -z $f ]]; then
+      grep -qE "/${1}\.ko|/${m}\.ko" "$mdir/modules.builtin" 2>/dev/null && { seen[$m]=builtin; return; }
+      die "kernel module $1 not found in $KPKG"
+    fi
+    seen[$m]=1
+    for dep in $(modinfo -F depends "$f" | tr ',' ' '); do add_module "$dep"; done
+    order+=("$f")
+  }
+  for m in "${WANT_MODULES[@]}"; do add_module "$m"; done
+  : >"$root/etc/basalt/modules"
+  for f in "${order[@]}"; do
+    rel=${f#"$mdir"/}; rel=${rel%.xz}; rel=${rel%.zst}; rel=${rel%.gz}
+    dst=$root/lib/modules/$drel/$rel
+    mkdir -p "${dst%/*}"
+    case $f in
+      *.ko.xz)  xz -dc "$f" >"$dst" ;;
+      *.ko.zst) zstd -qdc "$f" >"$dst" ;;
+      *.ko.gz)  gzip -dc "$f" >"$dst" ;;
+      *)        cp "$f" "$dst" ;;
+    esac
+    echo "/lib/modules/$drel/$rel" >>"$root/etc/basalt/modules"
+  done
+}
+
+# builds image $1 from the shared root tree into $images/$1-<hash>, then points the symlink
+build_image() {
+  local n=$1 h=${ihash[$1]} r=$tmp/root-$1 img=$tmp/img-$1 out=$images/$1-${ihash[$1]}
+  local flavor kernel kpkg kver krel extra acpi mods_json=
+  order=()
+  cp -a "$root" "$r"
+  case $n in
+    default)
+      flavor=basalt kernel=$bkdir/vmlinux kpkg=linux-source-6.1 extra=$DEFAULT_CMDLINE_EXTRA acpi=false
+      kver=$(sed -n 's/^source [^ ]* //p' "$bkdir/build-info") krel=$(<"$bkdir/release")
+      log "building guest image default (own kernel $krel, agent: $agent_mode)..." ;;
+    debian)
+      flavor=debian-cloud kernel=$kdir/vmlinux kpkg=$KPKG kver=$KVER krel=$drel extra=$DEBIAN_CMDLINE_EXTRA acpi=true
+      log "building guest image debian ($KPKG $KVER, agent: $agent_mode)..."
+      add_debian_modules "$r"
+      mods_json=$(for f in "${order[@]}"; do b=${f##*/}; printf '"%s",' "${b%%.ko*}"; done) ;;
+  esac
+  cat >"$r/etc/basalt/image" <<EOF
+NAME=basalt
+ID=basalt
+IMAGE=$n
+FLAVOR=$flavor
+KERNEL_PACKAGE=$kpkg
+KERNEL_VERSION=$kver
+KERNEL_RELEASE=$krel
+BUSYBOX_VERSION=$BBVER
+INPUTS_HASH=$h
+EOF
+  ln -sf basalt/image "$r/etc/os-release"
+  # -- initrd: sorted newc cpio, fixed mtimes and owners
+  find "$r" -exec touch -h -d @0 {} +
+  mkdir -p "$img"
+  (cd "$r" && find . -mindepth 1 -print | LC_ALL=C sort |
+    cpio --quiet -o -H newc -R 0:0 --reproducible) | "${compress[@]}" >"$img/initrd.img"
+  # a hard link (same file system, read-only use) saves the kernel's size per image; copy otherwise
+  ln "$kernel" "$img/vmlinux" 2>/dev/null || cp "$kernel" "$img/vmlinux"
+  cat >"$img/image.json" <<EOF
 {
-  "name": "default",
-  "flavor": "debian-cloud",
+  "name": "$n",
+  "flavor": "$flavor",
   "kernel": "vmlinux",
   "initrd": "initrd.img",
   "initrdCompression": "$INITRD_COMPRESS",
-  "kernelPackage": "$KPKG",
-  "kernelPackageVersion": "$KVER",
+  "kernelPackage": "$kpkg",
+  "kernelPackageVersion": "$kver",
   "kernelRelease": "$krel",
   "busyboxVersion": "$BBVER",
   "agent": "$agent_mode",
   "agentSha256": "$agent_sha",
   "modules": [${mods_json%,}],
-  "cmdlineExtra": "$CMDLINE_EXTRA",
-  "acpi": true,
-  "inputsHash": "$inputs_hash"
+  "cmdlineExtra": "$extra",
+  "acpi": $acpi,
+  "inputsHash": "$h"
 }
 EOF
-find "$img" -mindepth 1 ! -name vmlinux -exec touch -h -d @0 {} +
-rm -rf "$out"      # only reachable with --force or after a crashed build
-mv -T "$img" "$out"
-point_symlink
+  find "$img" -mindepth 1 ! -name vmlinux -exec touch -h -d @0 {} +
+  rm -rf "$out"      # only reachable with --force or after a crashed build
+  mv -T "$img" "$out"
+  rm -rf "$r"
+  point_symlink "$n"
+  # keep the 3 newest $n-* images and whatever the symlink points at (older ones may still
+  # be in use by a running test of another checkout sharing this cache)
+  local cur old
+  cur=$(readlink "$images/$n" 2>/dev/null || true)
+  ls -1dt "$images/$n"-* 2>/dev/null | tail -n +4 | while read -r old; do
+    [[ $old == "$out" || ${old##*/} == "$cur" ]] || rm -rf "$old"
+  done
+}
 
-# keep the 3 newest default-* images (older ones may still be in use by a running test)
-ls -1dt "$images"/default-* 2>/dev/null | tail -n +4 | while read -r old; do
-  [[ $old == "$out" ]] || rm -rf "$old"
-done
-((print_dir)) && echo "$out"
-exit 0
+for n in "${todo[@]}"; do build_image "$n"; done
+finish
