@@ -21,6 +21,7 @@ import java.util.Optional;
  * </pre>
  */
 final class ManagedSandbox {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ManagedSandbox.class);
     private final String id;
     private final Path dir;
     private final String accel;
@@ -274,6 +275,32 @@ final class ManagedSandbox {
     /** Publishes an event about this sandbox (under the lock, so events keep the order of transitions). */
     synchronized void emit(SandboxEvent.Kind kind, String detail) {
         events.accept(new SandboxEvent(id, kind, state, Instant.now(), detail));
+    }
+
+    /**
+     * Stops the VM: the agent is asked to power off, then the VM is killed if it has not exited within
+     * {@code grace}. Allowed in every state; a no-op once terminal.
+     */
+    void stop(java.time.Duration grace) {
+        ManagedSandbox sandbox = this;
+        var agent = sandbox.beginStop();
+        VmHandle vm = sandbox.vm();
+        agent.ifPresent(a -> {
+            try {
+                a.shutdown(grace.compareTo(java.time.Duration.ofSeconds(2)) < 0 ? grace : java.time.Duration.ofSeconds(2));
+            } catch (RuntimeException e) {
+                log.debug("sandbox {}: agent shutdown failed: {}", sandbox.id(), e.getMessage());
+            } finally {
+                a.close();
+            }
+        });
+        if (vm != null && !vm.awaitExit(grace)) {
+            log.info("sandbox {} did not power off within {} ms: killing it", sandbox.id(), grace.toMillis());
+        }
+        if (vm != null) {
+            vm.kill();
+        }
+        sandbox.stopped();
     }
 
     /** Called when the VMM process exits, whatever the reason. */

@@ -16,9 +16,7 @@ import dev.basalt.api.SnapshotInfo;
 import dev.basalt.vmm.Hypervisor;
 import dev.basalt.vmm.MemoryBacking;
 import dev.basalt.vmm.VmHandle;
-import dev.basalt.vmm.agent.AgentClient;
 import dev.basalt.vmm.qemu.QemuHypervisor;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
@@ -29,7 +27,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,8 +50,7 @@ public final class SandboxManager implements Sandboxes {
     private final SnapshotOps snapshots;
     private final PoolSet pools;
     private final Limits limits;
-    private final GuestFiles files;
-    private final ExecRunner execs;
+    private final GuestOperations guest;
     private final Internals internals = new Internals();
     private final Map<String, ManagedSandbox> sandboxes = new ConcurrentHashMap<>();
     private final EventBus events = new EventBus();
@@ -74,8 +70,8 @@ public final class SandboxManager implements Sandboxes {
         this.templates = new TemplateCache(config.shmDir(), hypervisor, runRoot, builder);
         this.snapshotCatalog = new SnapshotCatalog(config.snapshotsDir());
         this.snapshots = new SnapshotOps(internals, builder, snapshotCatalog, hypervisor, config.shmDir());
-        this.files = new GuestFiles(config.operationTimeout());
-        this.execs = new ExecRunner(config.maxOutputBytes());
+        this.guest = new GuestOperations(internals, new GuestFiles(config.operationTimeout()),
+                new ExecRunner(config.maxOutputBytes()));
         this.limits = new Limits(config.maxSandboxes(), config.maxMemoryMib());
         this.store = config.vmsDieWithManager() ? null : SandboxStore.open(config.stateDir());
         reattachAll();
@@ -102,7 +98,7 @@ public final class SandboxManager implements Sandboxes {
                     sandboxes.put(sandbox.id(), sandbox);
                     store.save(sandbox);
                     if (sandbox.state() == dev.basalt.api.SandboxState.STOPPING) {
-                        stop(sandbox, REMOVE_GRACE);
+                        sandbox.stop(REMOVE_GRACE);
                     }
                     if (row.expiresAt() != null && !sandbox.state().isTerminal()) {
                         sandbox.expireAt(row.expiresAt());
@@ -210,112 +206,57 @@ public final class SandboxManager implements Sandboxes {
 
     @Override
     public Duration ping(String id, Duration timeout) {
-        return guest(id, "ping", agent -> agent.ping(timeout));
+        return guest.ping(id, timeout);
     }
 
     @Override
     public ExecResult exec(String id, ExecRequest request) {
-        return withExec(id, request, agent -> execs.runBuffered(agent, request));
+        return guest.exec(id, request);
     }
 
     @Override
     public ExecResult exec(String id, ExecRequest request, ExecOutput output) {
-        return withExec(id, request, agent -> execs.runStreaming(agent, request, output));
+        return guest.exec(id, request, output);
     }
 
     @Override
     public ExecProcess start(String id, ExecRequest request, ExecOutput output) {
-        ManagedSandbox sandbox = get(id);
-        AgentClient agent = sandbox.acquire("exec " + request.argv().getFirst(), true);
-        try {
-            return execs.start(agent, request, output, () -> sandbox.release(true));
-        } catch (RuntimeException e) {
-            sandbox.release(true);
-            throw AgentErrors.translate(e, sandbox, "exec " + request.argv().getFirst());
-        }
-    }
-
-    private ExecResult withExec(String id, ExecRequest request, Function<AgentClient, ExecResult> body) {
-        ManagedSandbox sandbox = get(id);
-        String what = "exec " + request.argv().getFirst();
-        AgentClient agent = sandbox.acquire(what, true);
-        try {
-            return body.apply(agent);
-        } catch (RuntimeException e) {
-            throw AgentErrors.translate(e, sandbox, what);
-        } finally {
-            sandbox.release(true);
-        }
+        return guest.start(id, request, output);
     }
 
     @Override
     public void writeFile(String id, String path, InputStream data, int mode) {
-        String p = GuestPaths.require(path);
-        guest(id, "write " + p, agent -> {
-            files.write(agent, p, data, mode);
-            return null;
-        });
+        guest.writeFile(id, path, data, mode);
     }
 
     @Override
     public FileInfo readFile(String id, String path, OutputStream sink) {
-        String p = GuestPaths.require(path);
-        return guest(id, "read " + p, agent -> files.read(agent, p, sink));
+        return guest.readFile(id, path, sink);
     }
 
     @Override
     public FileInfo stat(String id, String path) {
-        String p = GuestPaths.require(path);
-        return guest(id, "stat " + p, agent -> files.stat(agent, p));
+        return guest.stat(id, path);
     }
 
     @Override
     public List<FileInfo> listFiles(String id, String path) {
-        String p = GuestPaths.require(path);
-        return guest(id, "list " + p, agent -> files.list(agent, p));
+        return guest.listFiles(id, path);
     }
 
     @Override
     public void mkdir(String id, String path) {
-        String p = GuestPaths.require(path);
-        guest(id, "mkdir " + p, agent -> {
-            files.mkdir(agent, p);
-            return null;
-        });
+        guest.mkdir(id, path);
     }
 
     @Override
     public void removeFile(String id, String path, boolean recursive) {
-        String p = GuestPaths.require(path);
-        if (p.equals("/") || p.matches("/+")) {
-            throw new BasaltException.InvalidArgument("refusing to remove the guest's root directory");
-        }
-        guest(id, "remove " + p, agent -> {
-            files.remove(agent, p, recursive);
-            return null;
-        });
+        guest.removeFile(id, path, recursive);
     }
 
     @Override
     public void rename(String id, String from, String to) {
-        String f = GuestPaths.require(from);
-        String t = GuestPaths.require(to);
-        guest(id, "rename " + f, agent -> {
-            files.rename(agent, f, t);
-            return null;
-        });
-    }
-
-    private <T> T guest(String id, String what, Function<AgentClient, T> body) {
-        ManagedSandbox sandbox = get(id);
-        AgentClient agent = sandbox.acquire(what, false);
-        try {
-            return body.apply(agent);
-        } catch (RuntimeException e) {
-            throw AgentErrors.translate(e, sandbox, what);
-        } finally {
-            sandbox.release(false);
-        }
+        guest.rename(id, from, to);
     }
 
     @Override
@@ -399,35 +340,14 @@ public final class SandboxManager implements Sandboxes {
     @Override
     public SandboxInfo stop(String id, Duration grace) {
         ManagedSandbox sandbox = get(id);
-        stop(sandbox, grace);
+        sandbox.stop(grace);
         return sandbox.info();
-    }
-
-    private static void stop(ManagedSandbox sandbox, Duration grace) {
-        var agent = sandbox.beginStop();
-        VmHandle vm = sandbox.vm();
-        agent.ifPresent(a -> {
-            try {
-                a.shutdown(grace.compareTo(Duration.ofSeconds(2)) < 0 ? grace : Duration.ofSeconds(2));
-            } catch (RuntimeException e) {
-                log.debug("sandbox {}: agent shutdown failed: {}", sandbox.id(), e.getMessage());
-            } finally {
-                a.close();
-            }
-        });
-        if (vm != null && !vm.awaitExit(grace)) {
-            log.info("sandbox {} did not power off within {} ms: killing it", sandbox.id(), grace.toMillis());
-        }
-        if (vm != null) {
-            vm.kill();
-        }
-        sandbox.stopped();
     }
 
     @Override
     public void remove(String id) {
         ManagedSandbox sandbox = get(id);
-        stop(sandbox, REMOVE_GRACE);
+        sandbox.stop(REMOVE_GRACE);
         internals.discard(sandbox);
         log.info("sandbox {} removed", id);
     }
@@ -448,7 +368,7 @@ public final class SandboxManager implements Sandboxes {
             for (ManagedSandbox sandbox : List.copyOf(sandboxes.values())) {
                 executor.submit(() -> {
                     try {
-                        stop(sandbox, Duration.ofMillis(500));
+                        sandbox.stop(Duration.ofMillis(500));
                     } finally {
                         internals.discard(sandbox);
                     }
