@@ -1,0 +1,106 @@
+package dev.basalt.server;
+
+import dev.basalt.api.SandboxSpec;
+import dev.basalt.core.ManagerConfig;
+import dev.basalt.core.PoolConfig;
+import dev.basalt.core.SandboxManager;
+import dev.basalt.vmm.qemu.QemuHypervisor;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code basaltd}: one {@link SandboxManager} served over gRPC on a unix socket (and optionally TCP)
+ * until SIGTERM/SIGINT, which closes the servers and then the manager (removing its sandboxes).
+ */
+@Command(name = "basaltd", mixinStandardHelpOptions = true, version = "basaltd 0.1.0",
+        description = "Serves Basalt's gRPC API (basalt.v1) over a unix socket.")
+public final class Main implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+    @Option(names = "--socket", paramLabel = "PATH",
+            description = "unix socket to listen on (default: /run/basalt/basaltd.sock as root, else $XDG_RUNTIME_DIR/basalt/basaltd.sock)")
+    Path socket;
+
+    @Option(names = "--tcp", paramLabel = "HOST:PORT", description = "also listen on plaintext TCP (no authentication yet: use loopback)")
+    String tcp;
+
+    @Option(names = "--images", paramLabel = "DIR", description = "guest images directory (default: $BASALT_IMAGES or ~/.cache/basalt/images)")
+    Path images;
+
+    @Option(names = "--run-dir", paramLabel = "DIR", description = "per-sandbox sockets and logs (default: $BASALT_RUN or /run/basalt)")
+    Path runDir;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", description = "snapshot catalog (default: $BASALT_HOME)")
+    Path stateDir;
+
+    @Option(names = "--shm-dir", paramLabel = "DIR", description = "template memory (default: /dev/shm/basalt)")
+    Path shmDir;
+
+    @Option(names = "--pool-warm", paramLabel = "N", defaultValue = "0", description = "READY sandboxes of the default spec kept waiting")
+    int poolWarm;
+
+    @Option(names = "--pool-standby", paramLabel = "N", defaultValue = "0", description = "started VMMs of the default spec kept for restores")
+    int poolStandby;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ManagerConfig config = ManagerConfig.defaults();
+        if (images != null) {
+            config = config.withImagesDir(images);
+        }
+        if (runDir != null) {
+            config = config.withRunRoot(runDir);
+        }
+        if (stateDir != null) {
+            config = config.withStateDir(stateDir);
+        }
+        if (shmDir != null) {
+            config = config.withShmDir(shmDir);
+        }
+        if (poolWarm > 0 || poolStandby > 0) {
+            config = config.withPools(List.of(new PoolConfig(SandboxSpec.defaults(), poolWarm, poolStandby)));
+        }
+        Path socketPath = socket != null ? socket : defaultSocket();
+        SandboxManager manager = new SandboxManager(config, QemuHypervisor.detect());
+        List<BasaltServer> servers = new ArrayList<>();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("basaltd stopping");
+            servers.forEach(BasaltServer::close);
+            manager.close();
+            stopped.countDown();
+        }, "basaltd-shutdown"));
+        servers.add(BasaltServer.onUnixSocket(socketPath, manager).start());
+        if (tcp != null) {
+            int colon = tcp.lastIndexOf(':');
+            if (colon < 0) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--tcp wants HOST:PORT, got '" + tcp + "'");
+            }
+            servers.add(BasaltServer.onTcp(tcp.substring(0, colon), Integer.parseInt(tcp.substring(colon + 1)), manager).start());
+        }
+        stopped.await();
+        return 0;
+    }
+
+    /** {@code /run/basalt/basaltd.sock} for root, else under {@code $XDG_RUNTIME_DIR} (or /tmp/basalt-USER). */
+    static Path defaultSocket() {
+        if ("root".equals(System.getProperty("user.name"))) {
+            return Path.of("/run/basalt/basaltd.sock");
+        }
+        String runtime = System.getenv("XDG_RUNTIME_DIR");
+        return runtime != null && !runtime.isBlank() ? Path.of(runtime, "basalt", "basaltd.sock")
+                : Path.of("/tmp", "basalt-" + System.getProperty("user.name"), "basaltd.sock");
+    }
+}
