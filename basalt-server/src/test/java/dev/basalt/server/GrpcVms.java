@@ -44,8 +44,12 @@ public final class GrpcVms implements ParameterResolver {
         String name = "basalt-test-" + ProcessHandle.current().pid();
         BasaltServer server = new BasaltServer(InProcessServerBuilder.forName(name), manager).start();
         RemoteSandboxes client = new RemoteSandboxes(InProcessChannelBuilder.forName(name).build());
-        String shared = client.create(SandboxSpec.defaults()).id();
-        return new Stack(manager, server, client, shared);
+        try {
+            return new Stack(manager, server, client, client.create(SandboxSpec.defaults()).id());
+        } catch (RuntimeException e) {
+            new Closing(new Stack(manager, server, client, null)).close();     // leave nothing behind
+            throw e;
+        }
     }
 
     /** A manager config over the built images with directories private to this test JVM. */
