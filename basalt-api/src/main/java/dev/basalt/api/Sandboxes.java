@@ -27,6 +27,16 @@ public interface Sandboxes extends AutoCloseable {
      */
     SandboxInfo create(SandboxSpec spec);
 
+    /**
+     * Like {@link #create} but returns at once, with the sandbox STARTING; it becomes READY, or
+     * FAILED with the reason (kept until removed, since the caller knows its id). Watch it with
+     * {@link #inspect} or {@link #subscribe}. A warm-pool hit returns a READY sandbox.
+     *
+     * @throws BasaltException.InvalidArgument or {@code ResourceExhausted} for requests that cannot
+     *         start at all (checked before returning)
+     */
+    SandboxInfo createAsync(SandboxSpec spec);
+
     /** Current view of one sandbox. Allowed in every state. */
     SandboxInfo inspect(String id);
 

@@ -144,30 +144,60 @@ public final class SandboxManager implements Sandboxes {
      */
     @Override
     public SandboxInfo create(SandboxSpec spec) {
+        return create(spec, true);
+    }
+
+    @Override
+    public SandboxInfo createAsync(SandboxSpec spec) {
+        return create(spec, false);
+    }
+
+    private SandboxInfo create(SandboxSpec spec, boolean wait) {
         ensureOpen();
         GuestImage image = images.resolve(spec);
         HostResources.check(spec);
+        ManagedSandbox sandbox;
+        Runnable recipe;
+        String what;
         if (!spec.usesTemplate()) {
-            ManagedSandbox sandbox = internals.register(spec, image, "boot");
-            build(sandbox, () -> builder.forBoot(sandbox, image, spec, new MemoryBacking.Anonymous()), "failed to boot");
-            return sandbox.info();
+            sandbox = internals.register(spec, image, "boot");
+            recipe = () -> builder.forBoot(sandbox, image, spec, new MemoryBacking.Anonymous());
+            what = "failed to boot";
+        } else {
+            String key = templates.key(image, spec);
+            var warm = pools.takeWarm(key);
+            if (warm.isPresent()) {
+                ManagedSandbox taken = warm.get();
+                taken.respec(spec);
+                internals.admit(taken);
+                taken.emit(SandboxEvent.Kind.READY, taken.info().origin());
+                return taken.info();
+            }
+            PoolSet.Standby standby = pools.takeStandby(key).orElse(null);
+            sandbox = standby == null
+                    ? internals.register(spec, image, "template:" + key)
+                    : internals.adoptStandby(standby, spec, image, "template:" + key);
+            recipe = () -> cloneTemplate(sandbox, templates.get(image, spec), standby);
+            what = "failed to start from its template";
         }
-        String key = templates.key(image, spec);
-        var warm = pools.takeWarm(key);
-        if (warm.isPresent()) {
-            ManagedSandbox sandbox = warm.get();
-            sandbox.respec(spec);
-            internals.admit(sandbox);
-            sandbox.emit(SandboxEvent.Kind.READY, sandbox.info().origin());
-            return sandbox.info();
+        if (wait) {
+            build(sandbox, recipe, what);
+        } else {
+            Thread.ofVirtual().name("create-" + sandbox.id()).start(() -> buildInBackground(sandbox, recipe, what));
         }
-        TemplateCache.Template template = templates.get(image, spec);
-        PoolSet.Standby standby = pools.takeStandby(key).orElse(null);
-        ManagedSandbox sandbox = standby == null
-                ? internals.register(spec, image, "template:" + key)
-                : internals.adoptStandby(standby, spec, image, "template:" + key);
-        build(sandbox, () -> cloneTemplate(sandbox, template, standby), "failed to start from its template");
         return sandbox.info();
+    }
+
+    /** An asynchronous create: a failure leaves the sandbox FAILED with the reason (its id is known). */
+    private void buildInBackground(ManagedSandbox sandbox, Runnable recipe, String what) {
+        try {
+            recipe.run();
+        } catch (RuntimeException e) {
+            sandbox.fail(what + ": " + e.getMessage() + sandbox.diagnostics());
+            if (sandbox.vm() != null) {
+                sandbox.vm().kill();
+            }
+        }
     }
 
     private void cloneTemplate(ManagedSandbox sandbox, TemplateCache.Template template, PoolSet.Standby standby) {

@@ -85,6 +85,25 @@ class SandboxLifecycleTest {
     }
 
     @Test
+    void asyncCreateReturnsAtOnceAndKeepsAFailureWithItsReason(SandboxManager manager, @org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path tmp) throws Exception {
+        SandboxInfo starting = manager.createAsync(SandboxSpec.defaults());
+        assertThat(starting.state()).isIn(SandboxState.STARTING, SandboxState.READY);
+        ExecTest.waitFor(() -> manager.inspect(starting.id()).state() == SandboxState.READY);
+        assertThat(manager.exec(starting.id(), ExecRequest.of("true")).exit().success()).isTrue();
+        manager.remove(starting.id());
+
+        java.nio.file.Path garbage = java.nio.file.Files.write(tmp.resolve("initrd"), new byte[4096]);
+        SandboxInfo doomed = manager.createAsync(SandboxSpec.defaults().withInitrd(garbage));
+        assertThat(doomed.state()).isEqualTo(SandboxState.STARTING);
+        ExecTest.waitFor(() -> manager.inspect(doomed.id()).state() == SandboxState.FAILED);
+        assertThat(manager.inspect(doomed.id()).failure()).get().asString().contains("failed to boot");
+        manager.remove(doomed.id());
+        assertThatThrownBy(() -> manager.createAsync(SandboxSpec.defaults().withImage("nope")))
+                .isInstanceOf(BasaltException.InvalidArgument.class);
+    }
+
+    @Test
     void manySandboxesAtOnce(SandboxManager manager) throws Exception {
         int n = 4;
         try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {

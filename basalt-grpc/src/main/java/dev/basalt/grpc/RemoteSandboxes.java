@@ -109,6 +109,12 @@ public final class RemoteSandboxes implements Sandboxes {
     }
 
     @Override
+    public SandboxInfo createAsync(SandboxSpec spec) {
+        return ProtoMapper.fromProto(call(() -> sandboxes.create(
+                CreateRequest.newBuilder().setSpec(ProtoMapper.toProto(spec)).setWait(false).build())));
+    }
+
+    @Override
     public SandboxInfo inspect(String id) {
         return ProtoMapper.fromProto(call(() -> sandboxes.inspect(InspectRequest.newBuilder().setId(id).build())));
     }

@@ -96,8 +96,10 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
 
     @Override
     public void create(CreateRequest request, StreamObserver<Sandbox> observer) {
-        // the core's create always waits for READY; CreateRequest.wait=false is not yet honoured
-        unary(observer, () -> ProtoMapper.toProto(sandboxes.create(ProtoMapper.fromProto(request.getSpec()))));
+        unary(observer, () -> {
+            var spec = ProtoMapper.fromProto(request.getSpec());
+            return ProtoMapper.toProto(request.getWait() ? sandboxes.create(spec) : sandboxes.createAsync(spec));
+        });
     }
 
     @Override
