@@ -17,8 +17,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code basaltd}: one {@link SandboxManager} served over gRPC on a unix socket (and optionally TCP)
- * until SIGTERM/SIGINT, which closes the servers and then the manager (removing its sandboxes).
+ * {@code basaltd}: one daemon-mode {@link SandboxManager} served over gRPC on a unix socket (and
+ * optionally TCP) until SIGTERM/SIGINT. Its sandboxes outlive it: they are recorded in SQLite under
+ * the state directory, their VMs keep running when basaltd stops or dies, and the next basaltd on
+ * the same state directory takes them over.
  */
 @Command(name = "basaltd", mixinStandardHelpOptions = true, version = "basaltd 0.1.0",
         description = "Serves Basalt's gRPC API (basalt.v1) over a unix socket.")
@@ -35,11 +37,17 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--images", paramLabel = "DIR", description = "guest images directory (default: $BASALT_IMAGES or ~/.cache/basalt/images)")
     Path images;
 
-    @Option(names = "--run-dir", paramLabel = "DIR", description = "per-sandbox sockets and logs (default: $BASALT_RUN or /run/basalt)")
+    @Option(names = "--run-dir", paramLabel = "DIR", description = "per-sandbox sockets and logs (default: /run/basalt/daemon as root)")
     Path runDir;
 
-    @Option(names = "--state-dir", paramLabel = "DIR", description = "snapshot catalog (default: $BASALT_HOME)")
+    @Option(names = "--state-dir", paramLabel = "DIR", description = "sandbox database and snapshot catalog (default: /var/lib/basalt as root, else ~/.local/share/basalt)")
     Path stateDir;
+
+    @Option(names = "--max-sandboxes", paramLabel = "N", defaultValue = "0", description = "cap on live sandboxes (0: none)")
+    int maxSandboxes;
+
+    @Option(names = "--max-memory", paramLabel = "MiB", defaultValue = "0", description = "cap on the memory live sandboxes claim together (0: none)")
+    long maxMemoryMib;
 
     @Option(names = "--shm-dir", paramLabel = "DIR", description = "template memory (default: /dev/shm/basalt)")
     Path shmDir;
@@ -56,15 +64,12 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ManagerConfig config = ManagerConfig.defaults();
+        ManagerConfig config = ManagerConfig.defaults().withVmsDieWithManager(false)
+                .withRunRoot(runDir != null ? runDir : defaultDir("/run/basalt/daemon", "run"))
+                .withStateDir(stateDir != null ? stateDir : defaultDir("/var/lib/basalt", "state"))
+                .withLimits(maxSandboxes, maxMemoryMib);
         if (images != null) {
             config = config.withImagesDir(images);
-        }
-        if (runDir != null) {
-            config = config.withRunRoot(runDir);
-        }
-        if (stateDir != null) {
-            config = config.withStateDir(stateDir);
         }
         if (shmDir != null) {
             config = config.withShmDir(shmDir);
@@ -77,7 +82,7 @@ public final class Main implements Callable<Integer> {
         List<BasaltServer> servers = new ArrayList<>();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("basaltd stopping");
+            log.info("basaltd stopping; its sandboxes keep running for the next start");
             servers.forEach(BasaltServer::close);
             manager.close();
             stopped.countDown();
@@ -94,8 +99,21 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
+    /** {@code rootPath} for root; else a per-user directory ({@code $XDG_RUNTIME_DIR/basalt/<kind>} or ~/.local/share/basalt). */
+    private static Path defaultDir(String rootPath, String kind) {
+        if ("root".equals(System.getProperty("user.name"))) {
+            return Path.of(rootPath);
+        }
+        if (kind.equals("run")) {
+            String runtime = System.getenv("XDG_RUNTIME_DIR");
+            return runtime != null && !runtime.isBlank() ? Path.of(runtime, "basalt", "daemon")
+                    : Path.of("/tmp", "basalt-" + System.getProperty("user.name"), "daemon");
+        }
+        return Path.of(System.getProperty("user.home"), ".local", "share", "basalt");
+    }
+
     /** {@code /run/basalt/basaltd.sock} for root, else under {@code $XDG_RUNTIME_DIR} (or /tmp/basalt-USER). */
-    static Path defaultSocket() {
+    public static Path defaultSocket() {
         if ("root".equals(System.getProperty("user.name"))) {
             return Path.of("/run/basalt/basaltd.sock");
         }

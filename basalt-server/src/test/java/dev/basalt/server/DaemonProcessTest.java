@@ -5,54 +5,78 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.basalt.api.ExecRequest;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
+import dev.basalt.api.SandboxState;
 import dev.basalt.grpc.RemoteSandboxes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** basaltd as a real separate process on a temp unix socket, driven by RemoteSandboxes, then killed. */
+/**
+ * basaltd as a real separate process on a temp unix socket, driven by RemoteSandboxes: killed with
+ * SIGKILL, its VMs keep running; started again on the same state, it serves them as before.
+ */
 class DaemonProcessTest {
 
     @Test
-    void aRealBasaltdServesClientsAndItsVmsDieWithIt(@TempDir Path dir) throws Exception {
+    void aRealBasaltdSurvivesKillMinus9AndARestart(@TempDir Path dir) throws Exception {
         Path socket = dir.resolve("basaltd.sock");
         String tag = "bd-" + ProcessHandle.current().pid();
         Path run = Path.of("/tmp", tag);
         Path shm = Path.of("/dev/shm", tag);
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Process daemon = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "--socket", socket.toString(), "--images", GrpcVms.imagesDir().toString(), "--run-dir", run.toString(),
-                "--state-dir", dir.resolve("state").toString(), "--shm-dir", shm.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("basaltd.log").toFile()).start();
+        List<String> command = List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "--socket", socket.toString(),
+                "--images", GrpcVms.imagesDir().toString(), "--run-dir", run.toString(),
+                "--state-dir", dir.resolve("state").toString(), "--shm-dir", shm.toString());
+        Process daemon = start(command, dir, socket);
+        long vmmPid = 0;
         try {
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (!Files.exists(socket)) {
-                assertThat(daemon.isAlive()).as("basaltd running; log: %s", log(dir)).isTrue();
-                assertThat(System.nanoTime()).as("socket within 30 s").isLessThan(deadline);
-                Thread.sleep(50);
-            }
-            long vmmPid;
+            String id;
             try (RemoteSandboxes client = RemoteSandboxes.unixSocket(socket)) {
                 SandboxInfo info = client.create(SandboxSpec.defaults().withLabels(Map.of("by", "daemon-test")));
+                id = info.id();
                 vmmPid = info.vmmPid();
-                assertThat(client.exec(info.id(), ExecRequest.of("echo", "from basaltd")).stdoutText()).isEqualTo("from basaltd\n");
-                assertThat(client.list()).extracting(SandboxInfo::id).containsExactly(info.id());
+                assertThat(client.exec(id, ExecRequest.of("sh", "-c", "echo kept > /root/f; cat /root/f")).stdoutText())
+                        .isEqualTo("kept\n");
             }
-            ProcessHandle vmm = ProcessHandle.of(vmmPid).orElseThrow();
             daemon.destroyForcibly();                           // SIGKILL to our own child, by PID
             assertThat(daemon.waitFor(10, TimeUnit.SECONDS)).isTrue();
-            vmm.onExit().get(10, TimeUnit.SECONDS);
-            assertThat(vmm.isAlive()).as("QEMU outliving its killed basaltd").isFalse();
+            assertThat(ProcessHandle.of(vmmPid).map(ProcessHandle::isAlive)).as("VM outlives basaltd").contains(true);
+
+            daemon = start(command, dir, socket);
+            try (RemoteSandboxes client = RemoteSandboxes.unixSocket(socket)) {
+                SandboxInfo info = client.inspect(id);
+                assertThat(info.state()).isEqualTo(SandboxState.READY);
+                assertThat(info.labels()).containsEntry("by", "daemon-test");
+                assertThat(client.exec(id, ExecRequest.of("cat", "/root/f")).stdoutText()).isEqualTo("kept\n");
+                client.remove(id);
+                assertThat(client.list()).isEmpty();
+            }
+            assertThat(ProcessHandle.of(vmmPid)).isEmpty();
         } finally {
             daemon.destroyForcibly();
             daemon.waitFor(10, TimeUnit.SECONDS);
+            ProcessHandle.of(vmmPid).ifPresent(ProcessHandle::destroyForcibly);   // our VM, if a step failed
             GrpcVms.deleteTree(run);
             GrpcVms.deleteTree(shm);
         }
+    }
+
+    private static Process start(List<String> command, Path dir, Path socket) throws Exception {
+        Files.deleteIfExists(socket);
+        Process daemon = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("basaltd.log").toFile())).start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!Files.exists(socket)) {
+            assertThat(daemon.isAlive()).as("basaltd running; log: %s", log(dir)).isTrue();
+            assertThat(System.nanoTime()).as("socket within 30 s").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+        return daemon;
     }
 
     private static String log(Path dir) {
