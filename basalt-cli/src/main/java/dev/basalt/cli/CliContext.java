@@ -2,45 +2,102 @@ package dev.basalt.cli;
 
 import dev.basalt.api.Sandboxes;
 import dev.basalt.core.SandboxManager;
+import dev.basalt.grpc.RemoteSandboxes;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.function.Supplier;
 
 /**
- * What a command runs against: the {@link Sandboxes} port and the terminal streams. Today the port
- * is an embedded {@link SandboxManager} created on first use (so `--help` boots nothing); a client
- * of the basaltd daemon will plug in here, behind the same port, without touching the commands.
+ * What a command runs against: the {@link Sandboxes} port and the terminal streams. The port is
+ * chosen on first use (so {@code --help} connects to nothing): basaltd at {@code --host} or
+ * {@code $BASALT_HOST} if given, else basaltd on its default unix socket if one answers there, else
+ * an embedded {@link SandboxManager} whose sandboxes live only as long as this process.
  */
 public final class CliContext implements AutoCloseable {
-    private final Supplier<Sandboxes> factory;
-    private final boolean embedded;
+    private final Supplier<Sandboxes> fixed;
     private final PrintStream out;
     private final PrintStream err;
     private final InputStream in;
+    private String host;
     private Sandboxes port;
+    private boolean embedded;
 
-    public CliContext(Supplier<Sandboxes> factory, boolean embedded, PrintStream out, PrintStream err, InputStream in) {
-        this.factory = factory;
+    /** A context over a given port (tests, tools); {@code embedded} tells whether its sandboxes end with the process. */
+    public CliContext(Supplier<Sandboxes> port, boolean embedded, PrintStream out, PrintStream err, InputStream in) {
+        this.fixed = port;
         this.embedded = embedded;
         this.out = out;
         this.err = err;
         this.in = in;
     }
 
-    /** Embedded mode: sandboxes live inside this process and end with it. */
-    static CliContext embeddedMode() {
-        return new CliContext(SandboxManager::create, true, System.out, System.err, System.in);
+    /** The context of the {@code basalt} command: daemon if reachable, embedded otherwise. */
+    static CliContext detect() {
+        return new CliContext(null, true, System.out, System.err, System.in);
+    }
+
+    /** Sets the daemon to talk to ({@code unix:/path}, {@code /path} or {@code host:port}); before first use. */
+    synchronized void host(String target) {
+        this.host = target;
     }
 
     synchronized Sandboxes sandboxes() {
         if (port == null) {
-            port = factory.get();
+            port = fixed != null ? fixed.get() : choose();
         }
         return port;
     }
 
+    private Sandboxes choose() {
+        String target = host != null ? host : System.getenv("BASALT_HOST");
+        if (target == null || target.isBlank()) {
+            Path socket = dev.basalt.grpc.DaemonSocket.defaultPath();
+            if (answers(socket)) {
+                target = "unix://" + socket;
+            }
+        }
+        if (target == null || target.isBlank()) {
+            embedded = true;
+            return SandboxManager.create();
+        }
+        embedded = false;
+        return RemoteSandboxes.connect(grpcTarget(target));
+    }
+
+    /** {@code unix:/p}, {@code /p} → {@code unix:///p}; {@code host:port} stays. */
+    static String grpcTarget(String target) {
+        if (target.startsWith("unix://")) {
+            return target;
+        }
+        if (target.startsWith("unix:")) {
+            return "unix://" + Path.of(target.substring(5)).toAbsolutePath();
+        }
+        if (target.startsWith("/") || target.startsWith(".")) {
+            return "unix://" + Path.of(target).toAbsolutePath();
+        }
+        return target;
+    }
+
+    private static boolean answers(Path socket) {
+        if (!Files.exists(socket)) {
+            return false;
+        }
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** True when sandboxes end with this process (no daemon). */
-    boolean embedded() {
+    synchronized boolean embedded() {
         return embedded;
     }
 
@@ -58,8 +115,8 @@ public final class CliContext implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (port != null && embedded) {
-            port.close();
+        if (port != null && (embedded || fixed == null)) {
+            port.close();   // embedded: removes its sandboxes; remote: closes the channel only
         }
     }
 }

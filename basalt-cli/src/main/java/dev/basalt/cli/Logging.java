@@ -9,6 +9,11 @@ final class Logging {
     private Logging() {
     }
 
+    /** What a foreground daemon shows: one line per lifecycle step. */
+    static void info() {
+        ((Logger) LoggerFactory.getLogger("dev.basalt")).setLevel(Level.INFO);
+    }
+
     static void verbose() {
         ((Logger) LoggerFactory.getLogger("dev.basalt")).setLevel(Level.DEBUG);
     }

@@ -14,6 +14,12 @@ import picocli.CommandLine.Option;
                 SnapshotsCommand.class, PoolCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
+    private final CliContext context;
+
+    Main(CliContext context) {
+        this.context = context;
+    }
+
     @Option(names = {"-v", "--verbose"}, description = "Log what Basalt does (to stderr).", scope = CommandLine.ScopeType.INHERIT)
     void verbose(boolean on) {
         if (on) {
@@ -21,9 +27,16 @@ public final class Main {
         }
     }
 
+    @Option(names = {"-H", "--host"}, paramLabel = "TARGET", scope = CommandLine.ScopeType.INHERIT,
+            description = "basaltd to talk to: unix:/path/to.sock or host:port (default: $BASALT_HOST, else the "
+                    + "default socket if basaltd answers there, else run embedded)")
+    void host(String target) {
+        context.host(target);
+    }
+
     public static void main(String[] args) {
         int code;
-        try (CliContext context = CliContext.embeddedMode()) {
+        try (CliContext context = CliContext.detect()) {
             code = run(context, args);
         }
         System.exit(code);
@@ -31,7 +44,12 @@ public final class Main {
 
     /** Runs one command line against {@code context}; returns the process exit code. */
     public static int run(CliContext context, String... args) {
-        CommandLine cli = new CommandLine(new Main(), new ContextFactory(context));
+        CommandLine cli = new CommandLine(new Main(context), new ContextFactory(context));
+        cli.addSubcommand("daemon", new CommandLine(new dev.basalt.server.Main())
+                .setCommandName("daemon").setExecutionStrategy(parsed -> {
+                    Logging.info();
+                    return new CommandLine.RunLast().execute(parsed);
+                }));
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof BasaltException b) {
                 context.err().println("basalt: " + b.getMessage());

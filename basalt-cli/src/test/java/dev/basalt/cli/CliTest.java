@@ -39,18 +39,8 @@ class CliTest {
             assertThat(left.toList()).as("sandbox directories left behind").isEmpty();
         }
         Files.delete(runRoot);
-        deleteTree(stateDir);
-        deleteTree(shmDir);
-    }
-
-    private static void deleteTree(Path dir) throws java.io.IOException {
-        if (Files.exists(dir)) {
-            try (var walk = Files.walk(dir)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
+        CliTestSupport.deleteTree(stateDir);
+        CliTestSupport.deleteTree(shmDir);
     }
 
     static Path images() {

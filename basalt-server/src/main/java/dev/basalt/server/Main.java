@@ -25,7 +25,6 @@ import picocli.CommandLine.Option;
 @Command(name = "basaltd", mixinStandardHelpOptions = true, version = "basaltd 0.1.0",
         description = "Serves Basalt's gRPC API (basalt.v1) over a unix socket.")
 public final class Main implements Callable<Integer> {
-    private static final Logger log = LoggerFactory.getLogger(Main.class);
 
     @Option(names = "--socket", paramLabel = "PATH",
             description = "unix socket to listen on (default: /run/basalt/basaltd.sock as root, else $XDG_RUNTIME_DIR/basalt/basaltd.sock)")
@@ -59,11 +58,17 @@ public final class Main implements Callable<Integer> {
     int poolStandby;
 
     public static void main(String[] args) {
+        // basaltd's own logging (INFO to stderr) unless told otherwise. It is not a plain logback.xml,
+        // so that programs embedding this module (the basalt CLI) keep their own.
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", String.valueOf(Main.class.getResource("basaltd-logback.xml")));
+        }
         System.exit(new CommandLine(new Main()).execute(args));
     }
 
     @Override
     public Integer call() throws Exception {
+        Logger log = LoggerFactory.getLogger(Main.class);
         ManagerConfig config = ManagerConfig.defaults().withVmsDieWithManager(false)
                 .withRunRoot(runDir != null ? runDir : defaultDir("/run/basalt/daemon", "run"))
                 .withStateDir(stateDir != null ? stateDir : defaultDir("/var/lib/basalt", "state"))
@@ -77,7 +82,7 @@ public final class Main implements Callable<Integer> {
         if (poolWarm > 0 || poolStandby > 0) {
             config = config.withPools(List.of(new PoolConfig(SandboxSpec.defaults(), poolWarm, poolStandby)));
         }
-        Path socketPath = socket != null ? socket : defaultSocket();
+        Path socketPath = socket != null ? socket : dev.basalt.grpc.DaemonSocket.defaultPath();
         SandboxManager manager = new SandboxManager(config, QemuHypervisor.detect());
         List<BasaltServer> servers = new ArrayList<>();
         CountDownLatch stopped = new CountDownLatch(1);
@@ -112,13 +117,4 @@ public final class Main implements Callable<Integer> {
         return Path.of(System.getProperty("user.home"), ".local", "share", "basalt");
     }
 
-    /** {@code /run/basalt/basaltd.sock} for root, else under {@code $XDG_RUNTIME_DIR} (or /tmp/basalt-USER). */
-    public static Path defaultSocket() {
-        if ("root".equals(System.getProperty("user.name"))) {
-            return Path.of("/run/basalt/basaltd.sock");
-        }
-        String runtime = System.getenv("XDG_RUNTIME_DIR");
-        return runtime != null && !runtime.isBlank() ? Path.of(runtime, "basalt", "basaltd.sock")
-                : Path.of("/tmp", "basalt-" + System.getProperty("user.name"), "basaltd.sock");
-    }
 }

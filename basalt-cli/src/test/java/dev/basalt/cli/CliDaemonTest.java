@@ -1,0 +1,62 @@
+package dev.basalt.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.basalt.core.ManagerConfig;
+import dev.basalt.core.SandboxManager;
+import dev.basalt.server.BasaltServer;
+import dev.basalt.vmm.qemu.QemuHypervisor;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Separate `basalt` invocations against one basaltd: sandboxes outlive the command that made them. */
+class CliDaemonTest {
+
+    private static CliTest.Outcome basalt(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        // a fresh context per call, like a fresh process: the port is chosen from --host
+        try (CliContext context = new CliContext(null, false, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), new ByteArrayInputStream(new byte[0]))) {
+            int code = Main.run(context, args);
+            return new CliTest.Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void verbsTalkToTheDaemon(@TempDir Path tmp) throws Exception {
+        Path socket = tmp.resolve("basaltd.sock");
+        Path shm = Path.of("/dev/shm", "basalt-cli-daemon-" + ProcessHandle.current().pid());
+        ManagerConfig config = ManagerConfig.defaults().withImagesDir(CliTest.images()).withRunRoot(tmp.resolve("run"))
+                .withStateDir(tmp.resolve("state")).withShmDir(shm);
+        try (SandboxManager manager = new SandboxManager(config, QemuHypervisor.detect());
+             BasaltServer server = BasaltServer.onUnixSocket(socket, manager).start()) {
+            String host = "unix:" + socket;
+            CliTest.Outcome created = basalt("--host", host, "create", "--label", "via=daemon");
+            assertThat(created.code()).as(created.err()).isZero();
+            String id = created.out().strip();
+            assertThat(basalt("--host", host, "exec", id, "--", "sh", "-c", "echo hi > /root/x; cat /root/x").out())
+                    .isEqualTo("hi\n");
+            assertThat(basalt("--host", host, "ls").out()).contains(id).contains("via=daemon");
+            assertThat(basalt("--host", host, "cp", id + ":/root/x", "-").out()).isEqualTo("hi\n");
+            CliTest.Outcome run = basalt("--host", host, "run", "--", "sh", "-c", "exit 5");
+            assertThat(run.code()).isEqualTo(5);
+            assertThat(basalt("--host", host, "rm", id).code()).isZero();
+            CliTest.Outcome gone = basalt("--host", host, "inspect", id);
+            assertThat(gone.code()).isEqualTo(3);
+            assertThat(gone.err()).contains(id).doesNotContain("without the basalt daemon");
+            assertThat(manager.list()).isEmpty();
+        } finally {
+            CliTestSupport.deleteTree(shm);
+        }
+        CliTest.Outcome down = basalt("--host", "unix:" + socket, "ls");
+        assertThat(down.code()).isEqualTo(5);
+        assertThat(down.err()).contains("basalt");
+    }
+}
