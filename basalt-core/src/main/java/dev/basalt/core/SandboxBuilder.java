@@ -97,6 +97,14 @@ final class SandboxBuilder {
         becomeReady(sandbox, agent);
     }
 
+    /** Recipe 2 for a template: a private copy-on-write mapping of its memory, its device state. */
+    void fromTemplate(ManagedSandbox sandbox, TemplateCache.Template template, PoolSet.Standby standby) {
+        var vmSpec = vmSpec(sandbox.id(), sandbox.dir(), template.image(), sandbox.spec(),
+                new MemoryBacking.PrivateFile(template.memoryFile()), true);
+        fromState(sandbox, vmSpec, standby == null ? null : standby.vm(), template.stateFile(), false,
+                sandbox.spec().bootTimeout());
+    }
+
     private VmHandle launch(ManagedSandbox sandbox, VmSpec spec) {
         return adopt(sandbox, hypervisor.launch(spec));
     }

@@ -75,7 +75,8 @@ public final class SandboxManager implements Sandboxes {
         this.limits = new Limits(config.maxSandboxes(), config.maxMemoryMib());
         this.store = config.vmsDieWithManager() ? null : SandboxStore.open(config.stateDir());
         reattachAll();
-        this.pools = new PoolSet(config.pools(), images, templates, internals);
+        this.pools = new PoolSet(config.pools(), images, templates,
+                new PoolFactory(templates, runRoot, hypervisor, builder, internals));
     }
 
     /**
@@ -177,7 +178,7 @@ public final class SandboxManager implements Sandboxes {
             sandbox = standby == null
                     ? internals.register(spec, image, "template:" + key)
                     : internals.adoptStandby(standby, spec, image, "template:" + key);
-            recipe = () -> cloneTemplate(sandbox, templates.get(image, spec), standby);
+            recipe = () -> builder.fromTemplate(sandbox, templates.get(image, spec), standby);
             what = "failed to start from its template";
         }
         if (wait) {
@@ -200,12 +201,6 @@ public final class SandboxManager implements Sandboxes {
         }
     }
 
-    private void cloneTemplate(ManagedSandbox sandbox, TemplateCache.Template template, PoolSet.Standby standby) {
-        var vmSpec = builder.vmSpec(sandbox.id(), sandbox.dir(), template.image(), sandbox.spec(),
-                new MemoryBacking.PrivateFile(template.memoryFile()), true);
-        builder.fromState(sandbox, vmSpec, standby == null ? null : standby.vm(), template.stateFile(), false,
-                sandbox.spec().bootTimeout());
-    }
 
     /** Runs a build recipe; a failure leaves nothing behind and says why, with QEMU's and the console's words. */
     private void build(ManagedSandbox sandbox, Runnable recipe, String what) {
@@ -419,7 +414,7 @@ public final class SandboxManager implements Sandboxes {
     }
 
     /** The manager's side of the seams to {@link SnapshotOps} and {@link PoolSet}, kept off its public API. */
-    private final class Internals implements SandboxRegistry, PoolSet.Factory {
+    private final class Internals implements SandboxRegistry {
         @Override
         public ManagedSandbox get(String id) {
             return SandboxManager.this.get(id);
@@ -473,53 +468,6 @@ public final class SandboxManager implements Sandboxes {
             }
         }
 
-        @Override
-        public ManagedSandbox warmSandbox(GuestImage image, SandboxSpec spec) {
-            TemplateCache.Template template = templates.get(image, spec);
-            String id = SandboxIds.next();
-            ManagedSandbox sandbox = new ManagedSandbox(id, spec, image, runRoot.create(id), accel(),
-                    "template:" + template.key(), event -> { });
-            try {
-                cloneTemplate(sandbox, template, null);
-                return sandbox;
-            } catch (RuntimeException e) {
-                disposeSandbox(sandbox);
-                throw e;
-            }
-        }
-
-        @Override
-        public PoolSet.Standby standbyVm(GuestImage image, SandboxSpec spec) {
-            TemplateCache.Template template = templates.get(image, spec);
-            String id = SandboxIds.next();
-            var dir = runRoot.create(id);
-            try {
-                VmHandle vm = hypervisor.launch(builder.vmSpec(id, dir, image, spec,
-                        new MemoryBacking.PrivateFile(template.memoryFile()), true));
-                runRoot.recordVmm(dir, vm.pid());
-                try {
-                    vm.loadState(template.stateFile(), false);
-                } catch (RuntimeException e) {
-                    vm.kill();
-                    throw e;
-                }
-                return new PoolSet.Standby(id, dir, vm);
-            } catch (RuntimeException e) {
-                runRoot.delete(dir);
-                throw e;
-            }
-        }
-
-        @Override
-        public void disposeSandbox(ManagedSandbox sandbox) {
-            discard(sandbox);
-        }
-
-        @Override
-        public void disposeStandby(PoolSet.Standby standby) {
-            standby.vm().kill();
-            runRoot.delete(standby.dir());
-        }
     }
 
     private ManagedSandbox get(String id) {

@@ -1,0 +1,73 @@
+package dev.basalt.core;
+
+import dev.basalt.api.SandboxSpec;
+import dev.basalt.vmm.Hypervisor;
+import dev.basalt.vmm.MemoryBacking;
+import dev.basalt.vmm.VmHandle;
+
+/** Makes and disposes of what the pools hold: READY clones and paused VMs preloaded with a template. */
+final class PoolFactory implements PoolSet.Factory {
+    private final TemplateCache templates;
+    private final RunRoot runRoot;
+    private final Hypervisor hypervisor;
+    private final SandboxBuilder builder;
+    private final SandboxRegistry registry;
+
+    PoolFactory(TemplateCache templates, RunRoot runRoot, Hypervisor hypervisor, SandboxBuilder builder,
+                SandboxRegistry registry) {
+        this.templates = templates;
+        this.runRoot = runRoot;
+        this.hypervisor = hypervisor;
+        this.builder = builder;
+        this.registry = registry;
+    }
+
+    @Override
+    public ManagedSandbox warmSandbox(GuestImage image, SandboxSpec spec) {
+        TemplateCache.Template template = templates.get(image, spec);
+        String id = SandboxIds.next();
+        // unregistered and silent until a create takes it
+        ManagedSandbox sandbox = new ManagedSandbox(id, spec, image, runRoot.create(id), hypervisor.accel().id(),
+                "template:" + template.key(), event -> { });
+        try {
+            builder.fromTemplate(sandbox, template, null);
+            return sandbox;
+        } catch (RuntimeException e) {
+            disposeSandbox(sandbox);
+            throw e;
+        }
+    }
+
+    @Override
+    public PoolSet.Standby standbyVm(GuestImage image, SandboxSpec spec) {
+        TemplateCache.Template template = templates.get(image, spec);
+        String id = SandboxIds.next();
+        var dir = runRoot.create(id);
+        try {
+            VmHandle vm = hypervisor.launch(builder.vmSpec(id, dir, image, spec,
+                    new MemoryBacking.PrivateFile(template.memoryFile()), true));
+            runRoot.recordVmm(dir, vm.pid());
+            try {
+                vm.loadState(template.stateFile(), false);
+            } catch (RuntimeException e) {
+                vm.kill();
+                throw e;
+            }
+            return new PoolSet.Standby(id, dir, vm);
+        } catch (RuntimeException e) {
+            runRoot.delete(dir);
+            throw e;
+        }
+    }
+
+    @Override
+    public void disposeSandbox(ManagedSandbox sandbox) {
+        registry.discard(sandbox);
+    }
+
+    @Override
+    public void disposeStandby(PoolSet.Standby standby) {
+        standby.vm().kill();
+        runRoot.delete(standby.dir());
+    }
+}
