@@ -220,8 +220,9 @@ class GuestFeaturesTest {
     }
 
     private static void checkImage(SandboxManager manager, String image, String releaseSuffix) {
-        // 2 vCPUs: a multi-vCPU guest must boot (without ACPI the own kernel finds CPUs in the MP table)
-        String id = manager.create(SandboxSpec.defaults().withImage(image).withVcpus(2)).id();
+        // a cold boot, not a template clone: the kernel itself must set the clock, find the CPUs
+        // (2 vCPUs; without ACPI the own kernel reads QEMU's MP table) and bring every device up
+        String id = manager.create(SandboxSpec.defaults().withImage(image).withVcpus(2).withColdBoot(true)).id();
         try {
             SoftAssertions softly = new SoftAssertions();
             String release = sh(manager, id, "uname -r").stdoutText().strip();
