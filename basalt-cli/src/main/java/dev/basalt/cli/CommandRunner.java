@@ -41,11 +41,23 @@ final class CommandRunner {
     }
 
     private ExitStatus runInteractive(String sandboxId, ExecRequest request, ExecOutput output) {
+        var terminal = request.pty() && context.in() == System.in ? LocalTerminal.rawIfInteractive()
+                : java.util.Optional.<LocalTerminal>empty();
         try (ExecProcess process = context.sandboxes().start(sandboxId, request, output)) {
+            terminal.ifPresent(t -> {
+                int[] size = t.size();
+                process.resize(size[0], size[1]);
+                t.onResize(() -> {
+                    int[] now = t.size();
+                    process.resize(now[0], now[1]);
+                });
+            });
             Thread pump = Thread.ofVirtual().name("stdin-pump").start(() -> pumpStdin(context.in(), process));
             ExitStatus exit = process.awaitExit(Duration.ofDays(3650));
             pump.interrupt();
             return exit;
+        } finally {
+            terminal.ifPresent(LocalTerminal::close);
         }
     }
 
