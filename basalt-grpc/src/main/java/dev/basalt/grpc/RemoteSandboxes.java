@@ -42,11 +42,15 @@ import dev.basalt.grpc.v1.SetTtlRequest;
 import dev.basalt.grpc.v1.SnapshotServiceGrpc;
 import dev.basalt.grpc.v1.StatRequest;
 import dev.basalt.grpc.v1.StopRequest;
+import io.grpc.CallCredentials;
+import io.grpc.ChannelCredentials;
+import io.grpc.CompositeChannelCredentials;
 import io.grpc.Context;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -73,6 +77,8 @@ public final class RemoteSandboxes implements Sandboxes {
     /** Upload chunk size; the server accepts chunks up to 1 MiB. */
     static final int UPLOAD_CHUNK = 256 * 1024;
     private static final int BUFFERED_OUTPUT_LIMIT = 16 << 20;
+    /** Largest message accepted from the daemon (it sends chunks of at most 1 MiB). */
+    static final int MAX_INBOUND_MESSAGE_BYTES = 4 << 20;
 
     private final ManagedChannel channel;
     private final SandboxServiceGrpc.SandboxServiceBlockingStub sandboxes;
@@ -81,10 +87,18 @@ public final class RemoteSandboxes implements Sandboxes {
 
     /** A client over {@code channel}, which it owns and shuts down on {@link #close()}. */
     public RemoteSandboxes(ManagedChannel channel) {
+        this(channel, null);
+    }
+
+    /**
+     * A client over {@code channel} (owned, shut down on {@link #close()}) that sends {@code credentials}
+     * (e.g. a {@link BearerToken}) with every call; null for none.
+     */
+    public RemoteSandboxes(ManagedChannel channel, CallCredentials credentials) {
         this.channel = Objects.requireNonNull(channel, "channel");
-        this.sandboxes = SandboxServiceGrpc.newBlockingStub(channel);
-        this.async = SandboxServiceGrpc.newStub(channel);
-        this.snapshots = SnapshotServiceGrpc.newBlockingStub(channel);
+        this.sandboxes = SandboxServiceGrpc.newBlockingStub(channel).withCallCredentials(credentials);
+        this.async = SandboxServiceGrpc.newStub(channel).withCallCredentials(credentials);
+        this.snapshots = SnapshotServiceGrpc.newBlockingStub(channel).withCallCredentials(credentials);
     }
 
     /** A client of the basaltd listening on the unix socket {@code socket}. */
@@ -97,9 +111,38 @@ public final class RemoteSandboxes implements Sandboxes {
         return connect(host + ":" + port);
     }
 
-    /** A client of the gRPC target {@code target}: {@code unix:///path} or {@code host:port}. */
+    /**
+     * A client of the basaltd listening on TCP {@code host:port} with TLS, trusting the certificate
+     * authority in {@code caCert} (PEM; null: the JVM's default trust store) and sending the bearer
+     * token {@code token} with every call.
+     */
+    public static RemoteSandboxes tls(String host, int port, Path caCert, BearerToken token) {
+        return connect(host + ":" + port, tlsCredentials(caCert, token));
+    }
+
+    /** TLS channel credentials trusting {@code caCert} (null: the default trust store), with {@code token} (null: none). */
+    public static ChannelCredentials tlsCredentials(Path caCert, BearerToken token) {
+        TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder();
+        if (caCert != null) {
+            try {
+                tls.trustManager(caCert.toFile());
+            } catch (IOException | IllegalArgumentException e) {
+                throw new BasaltException.InvalidArgument("cannot load the CA certificate " + caCert + ": " + e.getMessage(), e);
+            }
+        }
+        ChannelCredentials credentials = tls.build();
+        return token == null ? credentials : CompositeChannelCredentials.create(credentials, token);
+    }
+
+    /** A client of the gRPC target {@code target}: {@code unix:///path} or {@code host:port}, plaintext. */
     public static RemoteSandboxes connect(String target) {
-        return new RemoteSandboxes(Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build());
+        return connect(target, InsecureChannelCredentials.create());
+    }
+
+    /** A client of the gRPC target {@code target} with {@code credentials}. */
+    public static RemoteSandboxes connect(String target, ChannelCredentials credentials) {
+        return new RemoteSandboxes(Grpc.newChannelBuilder(target, credentials).maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+                .build());
     }
 
     @Override

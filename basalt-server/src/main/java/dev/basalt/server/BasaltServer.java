@@ -6,6 +6,8 @@ import dev.basalt.grpc.v1.SandboxServiceGrpc;
 import dev.basalt.grpc.v1.SnapshotServiceGrpc;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -26,8 +28,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,25 +45,41 @@ public final class BasaltServer implements AutoCloseable {
 
     private final Server server;
     private final HealthStatusManager health = new HealthStatusManager();
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final List<Runnable> afterClose = new ArrayList<>();
     private final String address;
 
     /** A server over {@code sandboxes} built from {@code builder}, not started yet. */
     public BasaltServer(ServerBuilder<?> builder, Sandboxes sandboxes) {
-        this(builder, sandboxes, "(injected)");
+        this(builder, sandboxes, ServerOptions.defaults());
     }
 
-    private BasaltServer(ServerBuilder<?> builder, Sandboxes sandboxes, String address) {
+    /**
+     * A server over {@code sandboxes} built from {@code builder} with {@code options}: metrics if set,
+     * and the bearer-token check if a token file is set (TLS is the builder's business: see {@link #onTcp}).
+     */
+    public BasaltServer(ServerBuilder<?> builder, Sandboxes sandboxes, ServerOptions options) {
+        this(builder, sandboxes, options, "(injected)");
+    }
+
+    private BasaltServer(ServerBuilder<?> builder, Sandboxes sandboxes, ServerOptions options, String address) {
         Objects.requireNonNull(sandboxes, "sandboxes");
+        Objects.requireNonNull(options, "options");
         this.address = address;
+        Sandboxes served = sandboxes;
+        if (options.tokenFile() != null) {
+            builder.intercept(BearerTokenInterceptor.fromFile(options.tokenFile()));
+        }
+        if (options.metrics() != null) {
+            served = options.metrics().instrument(sandboxes);
+            builder.intercept(options.metrics().interceptor());     // added last, runs first: counts refusals too
+        }
         this.server = builder
-                .addService(new SandboxService(sandboxes))
-                .addService(new SnapshotService(sandboxes))
+                .addService(new SandboxService(served))
+                .addService(new SnapshotService(served))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
-                .executor(executor)
+                .directExecutor()            // the services hand every blocking step to a virtual thread of their own
                 .build();
     }
 
@@ -75,13 +91,22 @@ public final class BasaltServer implements AutoCloseable {
      * @throws BasaltException.AlreadyExists if another daemon answers on that socket
      */
     public static BasaltServer onUnixSocket(Path socket, Sandboxes sandboxes) {
+        return onUnixSocket(socket, sandboxes, ServerOptions.defaults());
+    }
+
+    /**
+     * Like {@link #onUnixSocket(Path, Sandboxes)} with {@code options}' metrics. TLS and the token do not
+     * apply: the socket's file permissions decide who may connect.
+     */
+    public static BasaltServer onUnixSocket(Path socket, Sandboxes sandboxes, ServerOptions options) {
         prepareSocketPath(socket);
         EventLoopGroup boss = new EpollEventLoopGroup(1);
         EventLoopGroup workers = new EpollEventLoopGroup();
         var builder = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                 .channelType(EpollServerDomainSocketChannel.class)
                 .bossEventLoopGroup(boss).workerEventLoopGroup(workers);
-        BasaltServer server = new BasaltServer(builder, sandboxes, "unix://" + socket);
+        BasaltServer server = new BasaltServer(builder, sandboxes, options.withTls(null, null).withTokenFile(null),
+                "unix://" + socket);
         server.afterClose.add(() -> {
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -103,10 +128,42 @@ public final class BasaltServer implements AutoCloseable {
         return server;
     }
 
-    /** A plaintext TCP server on {@code host:port} (port 0: any free port, see {@link #port()}). */
+    /**
+     * A plaintext, unauthenticated TCP server on {@code host:port} (port 0: any free port, see
+     * {@link #port()}): for tests and benchmarks only, so only on a loopback address.
+     *
+     * @throws BasaltException.InvalidArgument for a host that is not a loopback address
+     */
     public static BasaltServer onTcp(String host, int port, Sandboxes sandboxes) {
-        return new BasaltServer(NettyServerBuilder.forAddress(new InetSocketAddress(host, port)), sandboxes,
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        if (address.getAddress() == null || !address.getAddress().isLoopbackAddress()) {
+            throw new BasaltException.InvalidArgument("plaintext TCP is allowed on loopback only, not on " + host
+                    + ": give a TLS certificate, key and token file");
+        }
+        return new BasaltServer(NettyServerBuilder.forAddress(address), sandboxes, ServerOptions.defaults(),
                 "tcp://" + host + ":" + port);
+    }
+
+    /**
+     * A TCP server on {@code host:port} that speaks only TLS (with {@code options}' certificate chain and
+     * private key) and refuses every call without {@code options}' bearer token; plus its metrics.
+     *
+     * @throws BasaltException.InvalidArgument if the options lack TLS or the token, or the files cannot be read
+     */
+    public static BasaltServer onTcp(String host, int port, Sandboxes sandboxes, ServerOptions options) {
+        if (!options.tls() || options.tokenFile() == null) {
+            throw new BasaltException.InvalidArgument("TCP needs TLS and a bearer token: give a certificate chain, "
+                    + "a private key and a token file (--tls-cert, --tls-key, --token-file)");
+        }
+        NettyServerBuilder builder;
+        try {
+            ServerCredentials tls = TlsServerCredentials.create(options.certChain().toFile(), options.privateKey().toFile());
+            builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), tls);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new BasaltException.InvalidArgument("cannot load the TLS certificate " + options.certChain()
+                    + " and key " + options.privateKey() + " (PEM, the key in PKCS#8): " + e.getMessage(), e);
+        }
+        return new BasaltServer(builder, sandboxes, options, "tls://" + host + ":" + port);
     }
 
     private Runnable afterStart = () -> { };
@@ -150,7 +207,6 @@ public final class BasaltServer implements AutoCloseable {
             server.shutdownNow();
             Thread.currentThread().interrupt();
         }
-        executor.shutdownNow();
         afterClose.forEach(Runnable::run);
     }
 

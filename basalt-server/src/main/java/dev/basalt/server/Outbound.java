@@ -13,7 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * the client is not ready for more (a slow reader), so whoever produces the data (the guest, through
  * the core's blocking output callback) is slowed down instead of filling the heap. It must be used
  * from a worker thread, never from a gRPC callback: the ready and cancel notifications of a call run
- * on that call's serialized executor.
+ * on the transport's threads (the server uses a direct executor); cancel hooks run on a virtual thread.
  */
 final class Outbound<T> {
     /** Work that ends the call: its success completes the stream, its exception becomes the status. */
@@ -127,7 +127,10 @@ final class Outbound<T> {
         } finally {
             lock.unlock();
         }
-        hooks.forEach(Runnable::run);
+        if (!hooks.isEmpty()) {
+            // the callback runs on a transport thread: a hook may block (it cancels work in the guest)
+            Thread.ofVirtual().name("grpc-cancel").start(() -> hooks.forEach(Runnable::run));
+        }
     }
 
     private void wake() {

@@ -76,16 +76,23 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
         this.sandboxes = sandboxes;
     }
 
+    /**
+     * Runs a unary call's body on a virtual thread of its own and answers with its value or its error.
+     * The server runs its callbacks directly on the transport's threads (one thread hop per call instead
+     * of one per callback), so nothing that may block runs in a handler itself.
+     */
     static <T> void unary(StreamObserver<T> observer, Supplier<T> body) {
-        T value;
-        try {
-            value = body.get();
-        } catch (Throwable t) {
-            observer.onError(StatusMapping.toStatus(t).asRuntimeException());
-            return;
-        }
-        observer.onNext(value);
-        observer.onCompleted();
+        worker("grpc-unary", () -> {
+            T value;
+            try {
+                value = body.get();
+            } catch (Throwable t) {
+                observer.onError(StatusMapping.toStatus(t).asRuntimeException());
+                return;
+            }
+            observer.onNext(value);
+            observer.onCompleted();
+        });
     }
 
     static void worker(String name, Runnable body) {
@@ -104,7 +111,7 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
 
     @Override
     public void inspect(InspectRequest request, StreamObserver<Sandbox> observer) {
-        unary(observer, () -> ProtoMapper.toProto(sandboxes.inspect(request.getId())));
+        unary(observer, () -> ProtoMapper.toProto(sandboxes.inspect(Validation.id(request.getId()))));
     }
 
     @Override
@@ -126,28 +133,34 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
 
     @Override
     public void stop(StopRequest request, StreamObserver<Sandbox> observer) {
-        unary(observer, () -> ProtoMapper.toProto(sandboxes.stop(request.getId(),
-                request.hasGrace() ? ProtoMapper.duration(request.getGrace()) : DEFAULT_GRACE)));
+        unary(observer, () -> ProtoMapper.toProto(sandboxes.stop(Validation.id(request.getId()),
+                request.hasGrace() ? Validation.notNegative(ProtoMapper.duration(request.getGrace()), "stop grace")
+                        : DEFAULT_GRACE)));
     }
 
     @Override
     public void remove(RemoveRequest request, StreamObserver<RemoveResponse> observer) {
         unary(observer, () -> {
-            sandboxes.remove(request.getId());
+            sandboxes.remove(Validation.id(request.getId()));
             return RemoveResponse.getDefaultInstance();
         });
     }
 
     @Override
     public void ping(PingRequest request, StreamObserver<PingResponse> observer) {
-        unary(observer, () -> PingResponse.newBuilder().setRoundTrip(ProtoMapper.duration(sandboxes.ping(request.getId(),
-                request.hasTimeout() ? ProtoMapper.duration(request.getTimeout()) : DEFAULT_PING))).build());
+        unary(observer, () -> {
+            Duration timeout = request.hasTimeout() ? Validation.positive(ProtoMapper.duration(request.getTimeout()), "ping timeout")
+                    : DEFAULT_PING;
+            return PingResponse.newBuilder().setRoundTrip(ProtoMapper.duration(sandboxes.ping(Validation.id(request.getId()),
+                    timeout))).build();
+        });
     }
 
     @Override
     public void consoleLog(ConsoleLogRequest request, StreamObserver<ConsoleLogResponse> observer) {
-        unary(observer, () -> ConsoleLogResponse.newBuilder().setText(sandboxes.consoleLog(request.getId(),
-                request.getMaxBytes() == 0 ? DEFAULT_CONSOLE_BYTES : request.getMaxBytes())).build());
+        unary(observer, () -> ConsoleLogResponse.newBuilder().setText(sandboxes.consoleLog(Validation.id(request.getId()),
+                request.getMaxBytes() == 0 ? DEFAULT_CONSOLE_BYTES
+                        : Validation.nonNegative(request.getMaxBytes(), "max_bytes"))).build());
     }
 
     @Override
@@ -156,7 +169,7 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
             if (!request.hasTtl()) {
                 throw new BasaltException.InvalidArgument("SetTtl needs a ttl");
             }
-            return ProtoMapper.toProto(sandboxes.setTtl(request.getId(), ProtoMapper.duration(request.getTtl())));
+            return ProtoMapper.toProto(sandboxes.setTtl(Validation.id(request.getId()), ProtoMapper.duration(request.getTtl())));
         });
     }
 
@@ -164,44 +177,83 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
     @Override
     public void events(EventsRequest request, StreamObserver<dev.basalt.grpc.v1.SandboxEvent> observer) {
         Outbound<dev.basalt.grpc.v1.SandboxEvent> out = new Outbound<>(observer);
-        try {
-            AutoCloseable subscription = sandboxes.subscribe(ProtoMapper.fromProto(request),
-                    e -> out.send(ProtoMapper.toProto(e)));
-            out.onCancel(() -> {
-                try {
-                    subscription.close();
-                } catch (Exception e) {
-                    // already closed
-                }
-            });
-        } catch (RuntimeException e) {
-            out.fail(e);
-        }
+        worker("grpc-events", () -> {
+            try {
+                AutoCloseable subscription = sandboxes.subscribe(ProtoMapper.fromProto(request),
+                        e -> out.send(ProtoMapper.toProto(e)));
+                out.onCancel(() -> {
+                    try {
+                        subscription.close();
+                    } catch (Exception e) {
+                        // already closed
+                    }
+                });
+            } catch (RuntimeException e) {
+                out.fail(e);
+            }
+        });
     }
 
     // ---- commands ----
 
+    /**
+     * Run: the port's streamed {@code exec} on a worker thread, output forwarded with flow control. When
+     * the client cancels, the next output callback throws, which makes the core cancel the guest process.
+     * A process that prints nothing would never see that callback, and the port has no other way to
+     * abort a streamed exec (interrupting the worker is unsafe: it may be writing to the agent channel);
+     * so a command without a timeout runs through {@code start()}, whose handle the cancellation closes,
+     * and one with a timeout through {@code exec}, where the guest's timeout bounds a cancelled silent
+     * process.
+     */
     @Override
     public void run(RunRequest request, StreamObserver<RunResponse> observer) {
         Outbound<RunResponse> out = new Outbound<>(observer);
-        worker("grpc-run-" + request.getId(), () -> out.finishWith(() -> {
+        worker("grpc-run", () -> out.finishWith(() -> {
+            String id = Validation.id(request.getId());
             ExecRequest exec = ProtoMapper.fromProto(request.getCommand());
             long start = System.nanoTime();
-            ExecOutput output = output(out, b -> RunResponse.newBuilder().setStdout(b).build(),
-                    b -> RunResponse.newBuilder().setStderr(b).build(), null);
-            try (ExecProcess process = sandboxes.start(request.getId(), exec, output)) {
-                out.onCancel(process::close);
-                byte[] stdin = exec.stdin();
-                if (stdin == null) {
-                    process.closeStdin();
-                } else {
-                    worker("grpc-run-stdin-" + process.pid(), () -> feed(process, stdin));
-                }
-                ExitStatus exit = process.awaitExit(FOREVER);
-                out.send(RunResponse.newBuilder().setExit(ProtoMapper.toProto(exit,
-                        Duration.ofNanos(System.nanoTime() - start))).build());
-            }
+            ExecOutput output = cancellable(out, b -> RunResponse.newBuilder().setStdout(b).build(),
+                    b -> RunResponse.newBuilder().setStderr(b).build());
+            ExitStatus exit = exec.timeout() != null ? sandboxes.exec(id, exec, output).exit() : runStarted(id, exec, output, out);
+            out.send(RunResponse.newBuilder().setExit(ProtoMapper.toProto(exit,
+                    Duration.ofNanos(System.nanoTime() - start))).build());
         }));
+    }
+
+    /** Run of a command without a timeout: through {@code start()}, so a cancellation can kill even a silent process. */
+    private ExitStatus runStarted(String id, ExecRequest exec, ExecOutput output, Outbound<RunResponse> out) {
+        try (ExecProcess process = sandboxes.start(id, exec, output)) {
+            out.onCancel(process::close);
+            byte[] stdin = exec.stdin();
+            if (stdin == null) {
+                process.closeStdin();
+            } else {
+                worker("grpc-run-stdin-" + process.pid(), () -> feed(process, stdin));
+            }
+            return process.awaitExit(FOREVER);
+        }
+    }
+
+    /**
+     * Output forwarded to a server stream; once the client has cancelled, the next chunk throws, which
+     * makes the core cancel the guest process.
+     */
+    private static <T> ExecOutput cancellable(Outbound<T> out, Function<ByteString, T> stdout, Function<ByteString, T> stderr) {
+        return new ExecOutput() {
+            @Override
+            public void stdout(byte[] chunk) {
+                if (!out.send(stdout.apply(ByteString.copyFrom(chunk)))) {
+                    throw new BasaltException.Unavailable("the client cancelled the call");
+                }
+            }
+
+            @Override
+            public void stderr(byte[] chunk) {
+                if (!out.send(stderr.apply(ByteString.copyFrom(chunk)))) {
+                    throw new BasaltException.Unavailable("the client cancelled the call");
+                }
+            }
+        };
     }
 
     private static void feed(ExecProcess process, byte[] stdin) {
@@ -229,7 +281,7 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
             CountDownLatch startedSent = new CountDownLatch(1);
             ExecOutput output = output(out, b -> ExecResponse.newBuilder().setStdout(b).build(),
                     b -> ExecResponse.newBuilder().setStderr(b).build(), startedSent);
-            try (ExecProcess process = sandboxes.start(start.getId(), exec, output)) {
+            try (ExecProcess process = sandboxes.start(Validation.id(start.getId()), exec, output)) {
                 out.onCancel(process::close);
                 if (start.getRows() > 0 && start.getCols() > 0) {
                     process.resize(start.getRows(), start.getCols());
@@ -319,7 +371,8 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
             var header = first.getHeader();
             UploadStream data = new UploadStream(in, MAX_CHUNK);
             try {
-                sandboxes.writeFile(header.getId(), header.getPath(), data, header.getMode() == 0 ? 0644 : header.getMode());
+                sandboxes.writeFile(Validation.id(header.getId()), header.getPath(), data,
+                        header.getMode() == 0 ? 0644 : Validation.mode(header.getMode()));
             } catch (RuntimeException e) {
                 throw data.violation() != null ? data.violation() : e;
             }
@@ -331,7 +384,7 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
     @Override
     public void download(DownloadRequest request, StreamObserver<DownloadResponse> observer) {
         Outbound<DownloadResponse> out = new Outbound<>(observer);
-        worker("grpc-download-" + request.getId(), () -> out.finishWith(() -> {
+        worker("grpc-download", () -> out.finishWith(() -> {
             OutputStream chunks = new OutputStream() {
                 @Override
                 public void write(int b) throws IOException {
@@ -349,7 +402,7 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
                 }
             };
             OutputStream sink = new BufferedOutputStream(chunks, 256 * 1024);
-            FileInfo info = sandboxes.readFile(request.getId(), request.getPath(), sink);
+            FileInfo info = sandboxes.readFile(Validation.id(request.getId()), request.getPath(), sink);
             sink.flush();
             out.send(DownloadResponse.newBuilder().setInfo(ProtoMapper.toProto(info)).build());
         }));
@@ -357,19 +410,19 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
 
     @Override
     public void stat(StatRequest request, StreamObserver<dev.basalt.grpc.v1.FileInfo> observer) {
-        unary(observer, () -> ProtoMapper.toProto(sandboxes.stat(request.getId(), request.getPath())));
+        unary(observer, () -> ProtoMapper.toProto(sandboxes.stat(Validation.id(request.getId()), request.getPath())));
     }
 
     @Override
     public void listFiles(ListFilesRequest request, StreamObserver<ListFilesResponse> observer) {
-        unary(observer, () -> ListFilesResponse.newBuilder().addAllFiles(sandboxes.listFiles(request.getId(), request.getPath())
+        unary(observer, () -> ListFilesResponse.newBuilder().addAllFiles(sandboxes.listFiles(Validation.id(request.getId()), request.getPath())
                 .stream().map(ProtoMapper::toProto).toList()).build());
     }
 
     @Override
     public void removeFile(RemoveFileRequest request, StreamObserver<RemoveFileResponse> observer) {
         unary(observer, () -> {
-            sandboxes.removeFile(request.getId(), request.getPath(), request.getRecursive());
+            sandboxes.removeFile(Validation.id(request.getId()), request.getPath(), request.getRecursive());
             return RemoveFileResponse.getDefaultInstance();
         });
     }
@@ -377,7 +430,7 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
     @Override
     public void rename(RenameRequest request, StreamObserver<RenameResponse> observer) {
         unary(observer, () -> {
-            sandboxes.rename(request.getId(), request.getFrom(), request.getTo());
+            sandboxes.rename(Validation.id(request.getId()), request.getFrom(), request.getTo());
             return RenameResponse.getDefaultInstance();
         });
     }
@@ -385,7 +438,7 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
     @Override
     public void mkdir(MkdirRequest request, StreamObserver<MkdirResponse> observer) {
         unary(observer, () -> {
-            sandboxes.mkdir(request.getId(), request.getPath());
+            sandboxes.mkdir(Validation.id(request.getId()), request.getPath());
             return MkdirResponse.getDefaultInstance();
         });
     }

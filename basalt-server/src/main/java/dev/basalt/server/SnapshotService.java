@@ -29,17 +29,18 @@ final class SnapshotService extends SnapshotServiceGrpc.SnapshotServiceImplBase 
 
     @Override
     public void checkpoint(CheckpointRequest request, StreamObserver<Snapshot> observer) {
-        unary(observer, () -> ProtoMapper.toProto(sandboxes.checkpoint(request.getId(), request.getName())));
+        unary(observer, () -> ProtoMapper.toProto(sandboxes.checkpoint(Validation.id(request.getId()),
+                Validation.name(request.getName(), "snapshot name"))));
     }
 
     @Override
     public void restore(RestoreRequest request, StreamObserver<Sandbox> observer) {
-        unary(observer, () -> ProtoMapper.toProto(sandboxes.restore(request.getName(), request.getLabelsMap())));
+        unary(observer, () -> ProtoMapper.toProto(sandboxes.restore(Validation.name(request.getName(), "snapshot name"), request.getLabelsMap())));
     }
 
     @Override
     public void fork(ForkRequest request, StreamObserver<ForkResponse> observer) {
-        unary(observer, () -> ForkResponse.newBuilder().addAllSandboxes(sandboxes.fork(request.getId(), request.getCount())
+        unary(observer, () -> ForkResponse.newBuilder().addAllSandboxes(sandboxes.fork(Validation.id(request.getId()), request.getCount())
                 .stream().map(ProtoMapper::toProto).toList()).build());
     }
 
@@ -52,7 +53,7 @@ final class SnapshotService extends SnapshotServiceGrpc.SnapshotServiceImplBase 
     @Override
     public void deleteSnapshot(DeleteSnapshotRequest request, StreamObserver<DeleteSnapshotResponse> observer) {
         unary(observer, () -> {
-            sandboxes.deleteSnapshot(request.getName());
+            sandboxes.deleteSnapshot(Validation.name(request.getName(), "snapshot name"));
             return DeleteSnapshotResponse.getDefaultInstance();
         });
     }
