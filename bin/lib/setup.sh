@@ -1,7 +1,7 @@
 # Host set-up shared by bin/basalt, bin/test and bin/bench: every step prints one line to
 # stderr when it does work and nothing when it is already done.
 #   basalt_setup [--no-java-build] [REQUIRED_FILE...]
-# Exports JAVA_HOME, BASALT_HOME, BASALT_IMAGES, BASALT_IMAGE_DEFAULT.
+# Exports JAVA_HOME, BASALT_HOME, BASALT_IMAGES, BASALT_IMAGE_DEFAULT, BASALT_IMAGE_DEBIAN.
 
 _basalt_lib=$(dirname "${BASH_SOURCE[0]}")
 source "$_basalt_lib/common.sh"

@@ -25,6 +25,7 @@ done
 mhz=$(awk -F': ' '/^cpu MHz/ {print $2; exit}' /proc/cpuinfo)
 khz=$(awk -v m="${mhz:-0}" 'BEGIN { printf "%d", m * 1000 }')
 image_extra=$(sed -n 's/.*"cmdlineExtra": "\(.*\)",*$/\1/p' "$dir/image.json")
+if grep -qE '"acpi": *false' "$dir/image.json"; then acpi=off; else acpi=on; fi
 append="console=ttyS0 quiet panic=-1 reboot=t${khz:+ tsc_early_khz=$khz} $image_extra $extra"
 sock=$(mktemp -u /tmp/basalt-smoke.XXXXXX.sock)
 log=$(mktemp /tmp/basalt-smoke.XXXXXX.log)
@@ -32,7 +33,7 @@ trap 'rm -f "$sock" "$log"' EXIT
 
 for ((i = 1; i <= runs; i++)); do
   start=$(date +%s%N)
-  qemu-system-x86_64 -M microvm,rtc=on -accel "$accel" -cpu max -m 256 -smp 1 \
+  qemu-system-x86_64 -M microvm,rtc=on,acpi=$acpi -accel "$accel" -cpu max -m 256 -smp 1 \
     -nodefaults -no-user-config -nographic -serial stdio \
     -kernel "$dir/vmlinux" -initrd "$dir/initrd.img" -append "$append" \
     -device virtio-serial-device,max_ports=2 \
