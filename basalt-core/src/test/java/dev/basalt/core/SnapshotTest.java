@@ -97,7 +97,16 @@ class SnapshotTest {
             m.remove(source.id());
         }
         Path state = RealVms.config().snapshotsDir().resolve(name).resolve("state.bin");
+        Path meta = state.resolveSibling("snapshot.json");
         int before = m.list().size();
+        String original = Files.readString(meta);
+        Files.writeString(meta, original.replaceFirst("\"vmmVersion\" : \"[^\"]*\"", "\"vmmVersion\" : \"0.1.0\""));
+        assertThatThrownBy(() -> m.restore(name, Map.of())).isInstanceOf(BasaltException.InvalidArgument.class)
+                .hasMessageContaining("QEMU 0.1.0");
+        Files.writeString(meta, original.replaceFirst("\"imageId\" : \"[^\"]*\"", "\"imageId\" : \"0000000000000000\""));
+        assertThatThrownBy(() -> m.restore(name, Map.of())).isInstanceOf(BasaltException.InvalidArgument.class)
+                .hasMessageContaining("has changed or is gone");
+        Files.writeString(meta, original);
         try (RandomAccessFile f = new RandomAccessFile(state.toFile(), "rw")) {
             f.seek(f.length() / 2);
             int b = f.read();
