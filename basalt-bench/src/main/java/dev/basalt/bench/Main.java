@@ -53,6 +53,7 @@ public final class Main implements Callable<Integer> {
                 manager.remove(sandbox.id());
             }
             new ConcurrencyBench(manager, 8).run(report);
+            new GrpcBench(manager).run(report);
         } finally {
             Files.deleteIfExists(work);
         }
