@@ -10,6 +10,7 @@ import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
@@ -104,7 +105,8 @@ public final class BasaltServer implements AutoCloseable {
         EventLoopGroup workers = new EpollEventLoopGroup();
         var builder = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                 .channelType(EpollServerDomainSocketChannel.class)
-                .bossEventLoopGroup(boss).workerEventLoopGroup(workers);
+                .bossEventLoopGroup(boss).workerEventLoopGroup(workers)
+                .withChildOption(ChannelOption.SO_KEEPALIVE, null);      // TCP only: a unix socket warns about it per connection
         BasaltServer server = new BasaltServer(builder, sandboxes, options.withTls(null, null).withTokenFile(null),
                 "unix://" + socket);
         server.afterClose.add(() -> {
