@@ -87,12 +87,24 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
             try {
                 value = body.get();
             } catch (Throwable t) {
-                observer.onError(StatusMapping.toStatus(t).asRuntimeException());
+                answer(observer, null, t);
                 return;
             }
-            observer.onNext(value);
-            observer.onCompleted();
+            answer(observer, value, null);
         });
+    }
+
+    private static <T> void answer(StreamObserver<T> observer, T value, Throwable error) {
+        try {
+            if (error != null) {
+                observer.onError(StatusMapping.toStatus(error).asRuntimeException());
+            } else {
+                observer.onNext(value);
+                observer.onCompleted();
+            }
+        } catch (RuntimeException e) {
+            // the client cancelled meanwhile (gRPC throws CANCELLED): nobody is left to answer
+        }
     }
 
     static void worker(String name, Runnable body) {
@@ -101,11 +113,19 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
 
     // ---- lifecycle ----
 
+    /** Create; a sandbox whose client went away before it got the answer is removed (nobody knows its id). */
     @Override
     public void create(CreateRequest request, StreamObserver<Sandbox> observer) {
+        var call = (io.grpc.stub.ServerCallStreamObserver<Sandbox>) observer;
+        call.setOnCancelHandler(() -> { });
         unary(observer, () -> {
             var spec = ProtoMapper.fromProto(request.getSpec());
-            return ProtoMapper.toProto(request.getWait() ? sandboxes.create(spec) : sandboxes.createAsync(spec));
+            SandboxInfo info = request.getWait() ? sandboxes.create(spec) : sandboxes.createAsync(spec);
+            if (call.isCancelled()) {
+                sandboxes.remove(info.id());
+                throw new BasaltException.Unavailable("the client cancelled the create: sandbox " + info.id() + " was removed");
+            }
+            return ProtoMapper.toProto(info);
         });
     }
 

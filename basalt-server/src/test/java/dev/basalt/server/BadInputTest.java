@@ -244,6 +244,17 @@ class BadInputTest {
     }
 
     @Test
+    void aCreateWhoseClientVanishesLeavesNoSandbox() throws Exception {
+        ManagedChannel channel = channel();
+        var pending = SandboxServiceGrpc.newFutureStub(channel).create(CreateRequest.newBuilder().setWait(true)
+                .setSpec(SandboxSpec.newBuilder().setColdBoot(true).putLabels("vanish", "create")).build());
+        await(() -> stack.manager().list().stream().anyMatch(i -> "create".equals(i.labels().get("vanish"))));
+        channel.shutdownNow();                                           // mid-boot
+        assertThatThrownBy(pending::get).isInstanceOf(java.util.concurrent.ExecutionException.class);
+        await(() -> stack.manager().list().stream().noneMatch(i -> "create".equals(i.labels().get("vanish"))));
+    }
+
+    @Test
     void aSlowReaderOfAFloodKeepsMemoryBounded() {
         Runtime rt = Runtime.getRuntime();
         System.gc();
