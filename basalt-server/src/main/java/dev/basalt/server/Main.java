@@ -4,6 +4,7 @@ import dev.basalt.api.SandboxSpec;
 import dev.basalt.core.ManagerConfig;
 import dev.basalt.core.PoolConfig;
 import dev.basalt.core.SandboxManager;
+import dev.basalt.server.metrics.ServerMetrics;
 import dev.basalt.vmm.qemu.QemuHypervisor;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,7 +31,7 @@ public final class Main implements Callable<Integer> {
             description = "unix socket to listen on (default: /run/basalt/basaltd.sock as root, else $XDG_RUNTIME_DIR/basalt/basaltd.sock)")
     Path socket;
 
-    @Option(names = "--tcp", paramLabel = "HOST:PORT", description = "also listen on plaintext TCP (no authentication yet: use loopback)")
+    @Option(names = "--tcp", paramLabel = "HOST:PORT", description = "also listen on TCP: with TLS and a bearer token (--tls-cert, --tls-key, --token-file), or plaintext on loopback only")
     String tcp;
 
     @Option(names = "--images", paramLabel = "DIR", description = "guest images directory (default: $BASALT_IMAGES or ~/.cache/basalt/images)")
@@ -50,6 +51,18 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--shm-dir", paramLabel = "DIR", description = "template memory (default: /dev/shm/basalt)")
     Path shmDir;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT", description = "serve Prometheus metrics on 127.0.0.1:PORT/metrics")
+    Integer metricsPort;
+
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "certificate chain for --tcp (TLS)")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "private key for --tcp (TLS)")
+    Path tlsKey;
+
+    @Option(names = "--token-file", paramLabel = "FILE", description = "bearer token every --tcp call must carry")
+    Path tokenFile;
 
     @Option(names = "--pool-warm", paramLabel = "N", defaultValue = "0", description = "READY sandboxes of the default spec kept waiting")
     int poolWarm;
@@ -84,21 +97,33 @@ public final class Main implements Callable<Integer> {
         }
         Path socketPath = socket != null ? socket : dev.basalt.grpc.DaemonSocket.defaultPath();
         SandboxManager manager = new SandboxManager(config, QemuHypervisor.detect());
+        ServerMetrics metrics = metricsPort == null ? null : new ServerMetrics(manager);
         List<BasaltServer> servers = new ArrayList<>();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("basaltd stopping; its sandboxes keep running for the next start");
             servers.forEach(BasaltServer::close);
+            if (metrics != null) {
+                metrics.close();
+            }
             manager.close();
             stopped.countDown();
         }, "basaltd-shutdown"));
-        servers.add(BasaltServer.onUnixSocket(socketPath, manager).start());
+        if (metrics != null) {
+            metrics.serveHttp(metricsPort);
+        }
+        ServerOptions options = ServerOptions.defaults().withMetrics(metrics);
+        servers.add(BasaltServer.onUnixSocket(socketPath, manager, options).start());
         if (tcp != null) {
             int colon = tcp.lastIndexOf(':');
             if (colon < 0) {
                 throw new CommandLine.ParameterException(new CommandLine(this), "--tcp wants HOST:PORT, got '" + tcp + "'");
             }
-            servers.add(BasaltServer.onTcp(tcp.substring(0, colon), Integer.parseInt(tcp.substring(colon + 1)), manager).start());
+            String host = tcp.substring(0, colon);
+            int port = Integer.parseInt(tcp.substring(colon + 1));
+            servers.add((tlsCert != null || tokenFile != null
+                    ? BasaltServer.onTcp(host, port, manager, options.withTls(tlsCert, tlsKey).withTokenFile(tokenFile))
+                    : BasaltServer.onTcp(host, port, manager)).start());
         }
         stopped.await();
         return 0;
