@@ -2,8 +2,6 @@ package dev.basalt.core;
 
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.vmm.Hypervisor;
-import dev.basalt.vmm.MemoryBacking;
-import dev.basalt.vmm.VmHandle;
 
 /** Makes and disposes of what the pools hold: READY clones and paused VMs preloaded with a template. */
 final class PoolFactory implements PoolSet.Factory {
@@ -30,7 +28,7 @@ final class PoolFactory implements PoolSet.Factory {
         ManagedSandbox sandbox = new ManagedSandbox(id, spec, image, runRoot.create(id), hypervisor.accel().id(),
                 "template:" + template.key(), event -> { });
         try {
-            builder.fromTemplate(sandbox, template, null);
+            builder.fromTemplate(sandbox, template);
             return sandbox;
         } catch (RuntimeException e) {
             disposeSandbox(sandbox);
@@ -44,16 +42,7 @@ final class PoolFactory implements PoolSet.Factory {
         String id = SandboxIds.next();
         var dir = runRoot.create(id);
         try {
-            VmHandle vm = hypervisor.launch(builder.vmSpec(id, dir, image, spec,
-                    new MemoryBacking.PrivateFile(template.memoryFile()), true));
-            runRoot.recordVmm(dir, vm.pid());
-            try {
-                vm.loadState(template.stateFile(), false);
-            } catch (RuntimeException e) {
-                vm.kill();
-                throw e;
-            }
-            return new PoolSet.Standby(id, dir, vm);
+            return builder.standby(id, dir, template, spec);
         } catch (RuntimeException e) {
             runRoot.delete(dir);
             throw e;
@@ -67,6 +56,7 @@ final class PoolFactory implements PoolSet.Factory {
 
     @Override
     public void disposeStandby(PoolSet.Standby standby) {
+        standby.agent().close();
         standby.vm().kill();
         runRoot.delete(standby.dir());
     }

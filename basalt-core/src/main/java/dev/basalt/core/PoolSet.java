@@ -17,10 +17,11 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class PoolSet implements AutoCloseable {
     /**
-     * A VM started on a template's memory with the template's state already loaded, paused: taking it
-     * skips process start-up and state loading. It carries the id its sandbox will get.
+     * A VM started on a template's memory, running the template's state with its agent connected but
+     * no identity yet: taking it skips process start-up, state loading and the first translation of
+     * the guest's hot paths. It carries the id its sandbox will get.
      */
-    record Standby(String id, Path dir, VmHandle vm) {}
+    record Standby(String id, Path dir, VmHandle vm, dev.basalt.vmm.agent.AgentClient agent) {}
 
     /** What the pools need from the manager. */
     interface Factory {

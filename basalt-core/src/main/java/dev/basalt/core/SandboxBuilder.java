@@ -57,35 +57,76 @@ final class SandboxBuilder {
     }
 
     /**
-     * Recipe 2: load {@code state} into a VM launched with {@code incoming} — or take {@code preloaded},
-     * a paused VM that already holds the state (restore pool) — resume it and give the guest the
-     * sandbox's identity.
+     * Recipe 2: load {@code state} into a VM launched with {@code incoming}, resume it and give the
+     * guest the sandbox's identity.
      */
-    void fromState(ManagedSandbox sandbox, VmSpec incoming, VmHandle preloaded, Path state, boolean ramInStream,
-                   Duration timeout) {
+    void fromState(ManagedSandbox sandbox, VmSpec incoming, Path state, boolean ramInStream, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        VmHandle vm = launch(sandbox, incoming);
+        AgentClient agent = resume(sandbox.id(), vm, state, ramInStream, deadline);
+        giveIdentity(sandbox, agent, deadline);
+    }
+
+    /** Recipe 2 for a template: a private copy-on-write mapping of its memory, its device state. */
+    void fromTemplate(ManagedSandbox sandbox, TemplateCache.Template template) {
+        var vmSpec = vmSpec(sandbox.id(), sandbox.dir(), template.image(), sandbox.spec(),
+                new MemoryBacking.PrivateFile(template.memoryFile()), true);
+        fromState(sandbox, vmSpec, template.stateFile(), false, sandbox.spec().bootTimeout());
+    }
+
+    /**
+     * Recipe 2 from the restore pool: the VM already runs the template's state (and has translated
+     * the agent's hot paths once), so only the identity is left to give.
+     */
+    void fromStandby(ManagedSandbox sandbox, PoolSet.Standby standby) {
+        adopt(sandbox, standby.vm());
+        giveIdentity(sandbox, standby.agent(), System.nanoTime() + sandbox.spec().bootTimeout().toNanos());
+    }
+
+    /**
+     * A restore-pool VM: launched on the template's memory, state loaded, resumed, the agent
+     * answering and one exec run (so TCG has translated the exec path), but no identity yet — every
+     * standby is still an exact copy of the template until {@link #fromStandby} hands it out.
+     */
+    PoolSet.Standby standby(String id, Path dir, TemplateCache.Template template, SandboxSpec spec) {
+        long deadline = System.nanoTime() + spec.bootTimeout().toNanos();
+        VmHandle vm = hypervisor.launch(vmSpec(id, dir, template.image(), spec,
+                new MemoryBacking.PrivateFile(template.memoryFile()), true));
+        runRoot.recordVmm(dir, vm.pid());
+        try {
+            AgentClient agent = resume(id, vm, template.stateFile(), false, deadline);
+            try (var warmUp = agent.exec(dev.basalt.vmm.agent.ExecSpec.of("true"))) {
+                warmUp.awaitExit(remaining(deadline));
+            }
+            return new PoolSet.Standby(id, dir, vm, agent);
+        } catch (RuntimeException e) {
+            vm.kill();
+            throw e;
+        }
+    }
+
+    /** Connects the agent socket, loads the state, runs the guest and waits for the agent's HELLO. */
+    private AgentClient resume(String id, VmHandle vm, Path state, boolean ramInStream, long deadline) {
         long start = System.nanoTime();
-        long deadline = start + timeout.toNanos();
-        VmHandle vm = preloaded != null ? adopt(sandbox, preloaded) : launch(sandbox, incoming);
-        long launched = System.nanoTime();
-        AgentClient agent;
         AgentTransport transport = null;
         try {
             // Connect before the guest runs: the restored virtio port then finds its host present.
             transport = UnixSocketTransport.connect(vm.spec().agentSocket(), remaining(deadline));
-            if (preloaded == null) {
-                vm.loadState(state, ramInStream);
-            }
+            vm.loadState(state, ramInStream);
             long loaded = System.nanoTime();
             vm.resume();
-            agent = AgentClient.connect(transport, remaining(deadline));
-            long hello = System.nanoTime();
-            log.debug("sandbox {}: launch {} ms, load state {} ms, resume to agent answer {} ms", sandbox.id(),
-                    (launched - start) / 1_000_000, (loaded - launched) / 1_000_000, (hello - loaded) / 1_000_000);
+            AgentClient agent = AgentClient.connect(transport, remaining(deadline));
+            log.debug("sandbox {}: load state {} ms, resume to agent answer {} ms", id,
+                    (loaded - start) / 1_000_000, (System.nanoTime() - loaded) / 1_000_000);
+            return agent;
         } catch (IOException | RuntimeException e) {
             closeQuietly(transport);
             throw new BasaltException.Unavailable("cannot resume the saved state"
                     + (vm.isAlive() ? "" : " (the VM exited)") + ": " + e.getMessage(), e);
         }
+    }
+
+    private static void giveIdentity(ManagedSandbox sandbox, AgentClient agent, long deadline) {
         try {
             byte[] seed = new byte[64];
             RANDOM.nextBytes(seed);
@@ -95,14 +136,6 @@ final class SandboxBuilder {
             throw new BasaltException.Unavailable("the restored guest refused its new identity: " + e.getMessage(), e);
         }
         becomeReady(sandbox, agent);
-    }
-
-    /** Recipe 2 for a template: a private copy-on-write mapping of its memory, its device state. */
-    void fromTemplate(ManagedSandbox sandbox, TemplateCache.Template template, PoolSet.Standby standby) {
-        var vmSpec = vmSpec(sandbox.id(), sandbox.dir(), template.image(), sandbox.spec(),
-                new MemoryBacking.PrivateFile(template.memoryFile()), true);
-        fromState(sandbox, vmSpec, standby == null ? null : standby.vm(), template.stateFile(), false,
-                sandbox.spec().bootTimeout());
     }
 
     private VmHandle launch(ManagedSandbox sandbox, VmSpec spec) {

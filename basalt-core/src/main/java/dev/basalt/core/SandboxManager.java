@@ -178,7 +178,8 @@ public final class SandboxManager implements Sandboxes {
             sandbox = standby == null
                     ? internals.register(spec, image, "template:" + key)
                     : internals.adoptStandby(standby, spec, image, "template:" + key);
-            recipe = () -> builder.fromTemplate(sandbox, templates.get(image, spec), standby);
+            recipe = standby != null ? () -> builder.fromStandby(sandbox, standby)
+                    : () -> builder.fromTemplate(sandbox, templates.get(image, spec));
             what = "failed to start from its template";
         }
         if (wait) {
