@@ -38,11 +38,25 @@ public final class Main implements Callable<Integer> {
         ManagerConfig config = ManagerConfig.defaults();
         Report report = new Report();
         Path work = Files.createTempDirectory("basalt-bench");
+        try {
+            runAll(qemu, config, report, work);
+        } finally {
+            Files.deleteIfExists(work);
+        }
+        if (record) {
+            Report.record(docs, report.markdown(title(), Machine.describe(qemu)));
+            System.out.println("\nrecorded in " + docs);
+        }
+        return 0;
+    }
+
+    private void runAll(QemuHypervisor qemu, ManagerConfig config, Report report, Path work) throws Exception {
         try (SandboxManager manager = new SandboxManager(config, qemu)) {
             var image = new ImageCatalog(config.imagesDir()).load("default");
             System.out.printf("Basalt benchmarks — accel %s, %d boots per variant%n%n", qemu.accel().id(), boots);
             BootBench boot = new BootBench(manager, qemu, image, work, boots);
             boot.run(report);
+            new KernelBench(manager, Math.max(3, boots / 2)).run(report);
             new TemplateBench(manager, config, qemu, boot.coldMedianSeconds()).run(report);
             new ForkBench(manager).run(report);
             SandboxInfo sandbox = manager.create(SandboxSpec.defaults());
@@ -54,14 +68,8 @@ public final class Main implements Callable<Integer> {
             }
             new ConcurrencyBench(manager, 8).run(report);
             new GrpcBench(manager).run(report);
-        } finally {
-            Files.deleteIfExists(work);
         }
-        if (record) {
-            Report.record(docs, report.markdown(title(), Machine.describe(qemu)));
-            System.out.println("\nrecorded in " + docs);
-        }
-        return 0;
+        new RestartBench(config.imagesDir(), 20).run(report);
     }
 
     private static String title() {
