@@ -44,14 +44,7 @@ class CliTest {
     }
 
     static Path images() {
-        String dir = System.getProperty("basalt.images");
-        if (dir == null || dir.isBlank() || dir.startsWith("${")) {
-            dir = System.getenv("BASALT_IMAGES");
-        }
-        if (dir == null || dir.isBlank()) {
-            throw new IllegalStateException("no guest image: run the tests with bin/test");
-        }
-        return Path.of(dir);
+        return dev.basalt.core.ImageCatalog.requireBuiltImages();
     }
 
     /** What one command line printed and returned. */

@@ -103,6 +103,27 @@ public final class ImageCatalog {
         }
     }
 
+    /**
+     * The images directory named by {@code basalt.images} / {@code BASALT_IMAGES}, checked to hold a
+     * built default image — what real-VM tests and tools need before they start anything.
+     *
+     * @throws IllegalStateException naming the fix (bin/test builds the images) if there is none
+     */
+    public static Path requireBuiltImages() {
+        String configured = System.getProperty("basalt.images");
+        if (configured == null || configured.isBlank() || configured.startsWith("${")) {
+            configured = System.getenv("BASALT_IMAGES");
+        }
+        if (configured == null || configured.isBlank()) {
+            throw new IllegalStateException("no guest image: run the tests with bin/test, which builds it and sets basalt.images");
+        }
+        Path dir = Path.of(configured);
+        if (!Files.isRegularFile(dir.resolve("default/image.json"))) {
+            throw new IllegalStateException("guest image missing in " + dir + ": run bin/test (or guest/image/build.sh)");
+        }
+        return dir;
+    }
+
     /** The images directory from {@code basalt.images} / {@code BASALT_IMAGES}, or the default cache. */
     public static Path defaultImagesDir() {
         String configured = System.getProperty("basalt.images");

@@ -2,7 +2,6 @@ package dev.basalt.core;
 
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -56,18 +55,7 @@ public final class RealVms implements ParameterResolver {
     }
 
     public static Path imagesDir() {
-        String configured = System.getProperty("basalt.images");
-        if (configured == null || configured.isBlank() || configured.startsWith("${")) {
-            configured = System.getenv("BASALT_IMAGES");
-        }
-        if (configured == null || configured.isBlank()) {
-            throw new IllegalStateException("no guest image: run the tests with bin/test, which builds it and sets basalt.images");
-        }
-        Path dir = Path.of(configured);
-        if (!Files.isRegularFile(dir.resolve("default/image.json"))) {
-            throw new IllegalStateException("guest image missing in " + dir + ": run bin/test (or guest/image/build.sh)");
-        }
-        return dir;
+        return dev.basalt.core.ImageCatalog.requireBuiltImages();
     }
 
     /** Closes the shared manager when the test run ends, and deletes its run directory. */

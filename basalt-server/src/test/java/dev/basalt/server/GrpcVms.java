@@ -60,18 +60,7 @@ public final class GrpcVms implements ParameterResolver {
     }
 
     public static Path imagesDir() {
-        String configured = System.getProperty("basalt.images");
-        if (configured == null || configured.isBlank() || configured.startsWith("${")) {
-            configured = System.getenv("BASALT_IMAGES");
-        }
-        if (configured == null || configured.isBlank()) {
-            throw new IllegalStateException("no guest image: run the tests with bin/test, which builds it and sets basalt.images");
-        }
-        Path dir = Path.of(configured);
-        if (!Files.isRegularFile(dir.resolve("default/image.json"))) {
-            throw new IllegalStateException("guest image missing in " + dir + ": run bin/test (or guest/image/build.sh)");
-        }
-        return dir;
+        return dev.basalt.core.ImageCatalog.requireBuiltImages();
     }
 
     static void deleteTree(Path dir) {
