@@ -43,7 +43,7 @@ final class BootBench {
         Stats rawStats = Stats.of(raw);
         Stats basaltStats = Stats.of(basalt);
         double overhead = (basaltStats.median() / rawStats.median() - 1) * 100;
-        report.add("raw QEMU boot → agent answers (baseline)", String.format("%.3f s", rawStats.median()), "", null);
+        report.add("raw QEMU boot → first exec answer (baseline)", String.format("%.3f s", rawStats.median()), "", null);
         report.add("cold create → first exec answer", String.format("%.3f s", basaltStats.median()), "≤ 2.0 s",
                 basaltStats.median() <= 2.0);
         coldMedianSeconds = basaltStats.median();
