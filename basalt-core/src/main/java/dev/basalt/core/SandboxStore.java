@@ -88,6 +88,12 @@ final class SandboxStore implements AutoCloseable {
     static SandboxStore open(Path stateDir) {
         try {
             Files.createDirectories(stateDir);
+            // sqlite-jdbc unpacks its native library into a temp dir; keep it in the state dir, so a
+            // killed daemon leaves no stray files in /tmp
+            if (System.getProperty("org.sqlite.tmpdir") == null) {
+                Path lib = Files.createDirectories(stateDir.resolve("lib"));
+                System.setProperty("org.sqlite.tmpdir", lib.toString());
+            }
             Connection db = DriverManager.getConnection("jdbc:sqlite:" + stateDir.resolve("basalt.db"));
             try (Statement s = db.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
