@@ -68,6 +68,38 @@ def test_exec_errors(a):
     expect_error(a.recv(s), "INVALID_ARGUMENT")
 
 
+def test_exec_path_search(a):
+    """The agent searches the exec's own PATH, in order, like execvp: it skips missing files,
+    passes over non-executable ones (EACCES if nothing else is found) and runs scripts without #!."""
+    d = tempfile.mkdtemp(prefix="agent-path-")
+    try:
+        for sub in ("first", "second", "denied"):
+            os.mkdir(os.path.join(d, sub))
+
+        def put(rel, text, mode):
+            with open(os.path.join(d, rel), "w") as f:
+                f.write(text)
+            os.chmod(os.path.join(d, rel), mode)
+
+        put("second/tool", "#!/bin/sh\necho second $1\n", 0o755)
+        put("denied/tool", "#!/bin/sh\necho denied\n", 0o644)
+        put("first/plain", "echo no-shebang\n", 0o755)
+        path = "PATH=%s/missing:%s/denied:%s/first:%s/second:/usr/bin:/bin" % (d, d, d, d)
+        _, out, _, end = run(a, ["tool", "x"], env=[path])
+        assert out == b"second x\n" and end.value == 0, (out, end)
+        put("first/tool", "#!/bin/sh\necho first\n", 0o755)       # an earlier entry wins
+        _, out, _, _ = run(a, ["tool"], env=[path])
+        assert out == b"first\n", out
+        _, out, _, _ = run(a, ["plain"], env=[path])                   # no #!: run by sh, as execvp does
+        assert out == b"no-shebang\n", out
+        s = a.exec_(["tool"], env=["PATH=%s/missing:%s/denied" % (d, d)])
+        expect_error(a.recv(s), "PERMISSION", "exec tool: Permission denied")
+        s = a.exec_(["tool"], env=["PATH=%s/missing" % d])
+        expect_error(a.recv(s), "NOT_FOUND", "exec tool: No such file or directory")
+    finally:
+        shutil.rmtree(d)
+
+
 def test_signal_and_cancel(a):
     s = a.exec_(["sleep", "100"])
     assert a.recv(s).type == T["EXEC_STARTED"]
