@@ -10,16 +10,28 @@ import java.nio.file.Path;
 final class HostResources {
     /** QEMU's own memory next to the guest's. */
     static final int VMM_OVERHEAD_MIB = 64;
+    private static final Path MEMINFO = Path.of("/proc/meminfo");
+    private static final String MEM_AVAILABLE = "MemAvailable:";
 
     private HostResources() {
     }
 
+    /** Checks the CPUs and the memory a new VM of {@code spec} needs. */
     static void check(SandboxSpec spec) {
+        checkCpus(spec);
+        checkMemory(spec);
+    }
+
+    /** Checks only the vCPU count: for sandboxes whose VM already runs (taken from a pool). */
+    static void checkCpus(SandboxSpec spec) {
         int cores = Runtime.getRuntime().availableProcessors();
         if (spec.vcpus() > cores) {
             throw new BasaltException.InvalidArgument("vcpus " + spec.vcpus() + " exceeds the host's " + cores
                     + " CPU cores: ask for at most " + cores);
         }
+    }
+
+    private static void checkMemory(SandboxSpec spec) {
         long available = availableMib();
         if (available > 0 && spec.memoryMib() + VMM_OVERHEAD_MIB > available) {
             throw new BasaltException.ResourceExhausted("memory " + spec.memoryMib() + " MiB does not fit: the host has "
@@ -30,11 +42,15 @@ final class HostResources {
     /** MemAvailable from /proc/meminfo in MiB, or 0 if unknown. */
     static long availableMib() {
         try {
-            return Files.readAllLines(Path.of("/proc/meminfo")).stream()
-                    .filter(l -> l.startsWith("MemAvailable:"))
-                    .findFirst()
-                    .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024)
-                    .orElse(0L);
+            String meminfo = Files.readString(MEMINFO);
+            int at = meminfo.indexOf(MEM_AVAILABLE);
+            if (at < 0) {
+                return 0;
+            }
+            int end = meminfo.indexOf('\n', at);
+            String kib = meminfo.substring(at + MEM_AVAILABLE.length(), end < 0 ? meminfo.length() : end)
+                    .replace("kB", "").strip();
+            return Long.parseLong(kib) / 1024;
         } catch (IOException | NumberFormatException e) {
             return 0;
         }

@@ -7,8 +7,10 @@ import dev.basalt.api.SandboxSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -53,21 +55,24 @@ public final class ImageCatalog {
                 base == null || base.acpi(), base == null ? "" : base.cmdlineExtra());
     }
 
-    /** A loaded image and the manifest version it came from. */
-    private record Loaded(GuestImage image, Path manifest, FileTime modified) {}
+    /** A loaded image and the manifest file (inode and modification time) it came from. */
+    private record Loaded(GuestImage image, Object manifestKey, FileTime modified) {}
 
     /**
-     * Loads a named image from the catalog. Images are cached; a cached one is reused while its
-     * manifest (and the directory the name points to) is unchanged, which costs one file stat.
+     * Loads a named image from the catalog. Images are cached; a cached one is reused while the
+     * name still leads to the same, unmodified manifest (a rebuilt image re-points the name's
+     * symlink to a new directory, so its manifest is another file), which costs one stat.
      */
     public GuestImage load(String name) {
         Path dir = imagesDir.resolve(name);
         Path manifest = dir.resolve("image.json");
         Loaded cached = cache.get(name);
         try {
-            if (cached != null && Files.getLastModifiedTime(manifest).equals(cached.modified())
-                    && dir.toRealPath().equals(cached.manifest().getParent())) {
-                return cached.image();
+            if (cached != null) {
+                BasicFileAttributes now = Files.readAttributes(manifest, BasicFileAttributes.class);
+                if (now.lastModifiedTime().equals(cached.modified()) && Objects.equals(now.fileKey(), cached.manifestKey())) {
+                    return cached.image();
+                }
             }
         } catch (IOException e) {
             cache.remove(name);
@@ -78,7 +83,7 @@ public final class ImageCatalog {
         }
         try {
             Path realDir = dir.toRealPath();
-            FileTime modified = Files.getLastModifiedTime(manifest);
+            BasicFileAttributes seen = Files.readAttributes(manifest, BasicFileAttributes.class);
             JsonNode json = JSON.readTree(manifest.toFile());
             Path kernel = realDir.resolve(json.path("kernel").asText("vmlinux"));
             Path initrd = realDir.resolve(json.path("initrd").asText("initrd.img"));
@@ -86,7 +91,7 @@ public final class ImageCatalog {
             requireFile(initrd, "initrd");
             GuestImage image = GuestImage.of(name, kernel, initrd, json.path("acpi").asBoolean(true),
                     json.path("cmdlineExtra").asText(""));
-            cache.put(name, new Loaded(image, realDir.resolve("image.json"), modified));
+            cache.put(name, new Loaded(image, seen.fileKey(), seen.lastModifiedTime()));
             return image;
         } catch (IOException e) {
             throw new BasaltException.InvalidArgument("image '" + name + "' has an unreadable manifest "

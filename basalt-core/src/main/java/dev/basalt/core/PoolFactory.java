@@ -28,7 +28,7 @@ final class PoolFactory implements PoolSet.Factory {
         ManagedSandbox sandbox = new ManagedSandbox(id, spec, image, runRoot.create(id), hypervisor.accel().id(),
                 "template:" + template.key(), event -> { });
         try {
-            builder.fromTemplate(sandbox, template);
+            builder.fromTemplate(sandbox, template, true);
             return sandbox;
         } catch (RuntimeException e) {
             disposeSandbox(sandbox);

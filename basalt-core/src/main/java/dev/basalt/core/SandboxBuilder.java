@@ -36,8 +36,13 @@ final class SandboxBuilder {
 
     /** The VM of {@code sandbox}: the image's machine with the spec's size. */
     VmSpec vmSpec(String name, Path dir, GuestImage image, SandboxSpec spec, MemoryBacking memory, boolean incoming) {
+        return vmSpec(name, dir, image, spec, memory, incoming, false);
+    }
+
+    private VmSpec vmSpec(String name, Path dir, GuestImage image, SandboxSpec spec, MemoryBacking memory,
+                          boolean incoming, boolean background) {
         return new VmSpec(name, image.kernel(), image.initrd(), image.cmdlineExtra(), spec.vcpus(), spec.memoryMib(),
-                image.acpi(), dir, dieWithParent, memory, incoming);
+                image.acpi(), dir, dieWithParent, memory, incoming, background);
     }
 
     /** Recipe 1: boot the image's kernel and wait for the agent's first answer. */
@@ -67,10 +72,14 @@ final class SandboxBuilder {
         giveIdentity(sandbox, agent, deadline);
     }
 
-    /** Recipe 2 for a template: a private copy-on-write mapping of its memory, its device state. */
-    void fromTemplate(ManagedSandbox sandbox, TemplateCache.Template template) {
+    /**
+     * Recipe 2 for a template: a private copy-on-write mapping of its memory, its device state.
+     * {@code forPool}: the VM is prepared in the background at a low CPU priority, raised when
+     * the pool hands it out.
+     */
+    void fromTemplate(ManagedSandbox sandbox, TemplateCache.Template template, boolean forPool) {
         var vmSpec = vmSpec(sandbox.id(), sandbox.dir(), template.image(), sandbox.spec(),
-                new MemoryBacking.PrivateFile(template.memoryFile()), true);
+                new MemoryBacking.PrivateFile(template.memoryFile()), true, forPool);
         fromState(sandbox, vmSpec, template.stateFile(), false, sandbox.spec().bootTimeout());
     }
 
@@ -79,22 +88,25 @@ final class SandboxBuilder {
      * the agent's hot paths once), so only the identity is left to give.
      */
     void fromStandby(ManagedSandbox sandbox, PoolSet.Standby standby) {
+        standby.vm().toForeground();
         adopt(sandbox, standby.vm());
         giveIdentity(sandbox, standby.agent(), System.nanoTime() + sandbox.spec().bootTimeout().toNanos());
     }
 
     /**
      * A restore-pool VM: launched on the template's memory, state loaded, resumed, the agent
-     * answering and one exec run (so TCG has translated the exec path), but no identity yet — every
-     * standby is still an exact copy of the template until {@link #fromStandby} hands it out.
+     * answering, and the paths a hand-out runs exercised once so that TCG has translated them: an
+     * identity (its own id as hostname, a fresh seed) and one exec. {@link #fromStandby} then gives
+     * the sandbox's real identity, which replaces all of it.
      */
     PoolSet.Standby standby(String id, Path dir, TemplateCache.Template template, SandboxSpec spec) {
         long deadline = System.nanoTime() + spec.bootTimeout().toNanos();
         VmHandle vm = hypervisor.launch(vmSpec(id, dir, template.image(), spec,
-                new MemoryBacking.PrivateFile(template.memoryFile()), true));
+                new MemoryBacking.PrivateFile(template.memoryFile()), true, true));
         runRoot.recordVmm(dir, vm.pid());
         try {
             AgentClient agent = resume(id, vm, template.stateFile(), false, deadline);
+            agent.identity(id, Instant.now(), seed(), remaining(deadline));
             try (var warmUp = agent.exec(dev.basalt.vmm.agent.ExecSpec.of("true"))) {
                 warmUp.awaitExit(remaining(deadline));
             }
@@ -128,14 +140,18 @@ final class SandboxBuilder {
 
     private static void giveIdentity(ManagedSandbox sandbox, AgentClient agent, long deadline) {
         try {
-            byte[] seed = new byte[64];
-            RANDOM.nextBytes(seed);
-            agent.identity(sandbox.id(), Instant.now(), seed, remaining(deadline));
+            agent.identity(sandbox.id(), Instant.now(), seed(), remaining(deadline));
         } catch (RuntimeException e) {
             agent.close();
             throw new BasaltException.Unavailable("the restored guest refused its new identity: " + e.getMessage(), e);
         }
         becomeReady(sandbox, agent);
+    }
+
+    private static byte[] seed() {
+        byte[] seed = new byte[64];
+        RANDOM.nextBytes(seed);
+        return seed;
     }
 
     private VmHandle launch(ManagedSandbox sandbox, VmSpec spec) {

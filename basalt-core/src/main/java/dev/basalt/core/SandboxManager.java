@@ -156,11 +156,12 @@ public final class SandboxManager implements Sandboxes {
     private SandboxInfo create(SandboxSpec spec, boolean wait) {
         ensureOpen();
         GuestImage image = images.resolve(spec);
-        HostResources.check(spec);
+        HostResources.checkCpus(spec);
         ManagedSandbox sandbox;
         Runnable recipe;
         String what;
         if (!spec.usesTemplate()) {
+            HostResources.check(spec);
             sandbox = internals.register(spec, image, "boot");
             recipe = () -> builder.forBoot(sandbox, image, spec, new MemoryBacking.Anonymous());
             what = "failed to boot";
@@ -169,17 +170,21 @@ public final class SandboxManager implements Sandboxes {
             var warm = pools.takeWarm(key);
             if (warm.isPresent()) {
                 ManagedSandbox taken = warm.get();
+                taken.vm().toForeground();
                 taken.respec(spec);
                 internals.admit(taken);
                 taken.emit(SandboxEvent.Kind.READY, taken.info().origin());
                 return taken.info();
             }
             PoolSet.Standby standby = pools.takeStandby(key).orElse(null);
+            if (standby == null) {
+                HostResources.check(spec);
+            }
             sandbox = standby == null
                     ? internals.register(spec, image, "template:" + key)
                     : internals.adoptStandby(standby, spec, image, "template:" + key);
             recipe = standby != null ? () -> builder.fromStandby(sandbox, standby)
-                    : () -> builder.fromTemplate(sandbox, templates.get(image, spec));
+                    : () -> builder.fromTemplate(sandbox, templates.get(image, spec), false);
             what = "failed to start from its template";
         }
         if (wait) {

@@ -51,6 +51,8 @@ final class TemplateCache {
     private final RunRoot runRoot;
     private final SandboxBuilder builder;
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    /** Template keys by image id and size: a key is a hash, and every create asks for one. */
+    private final Map<String, String> keys = new ConcurrentHashMap<>();
 
     TemplateCache(Path shmDir, Hypervisor hypervisor, RunRoot runRoot, SandboxBuilder builder) {
         this.root = shmDir.resolve("templates");
@@ -65,6 +67,10 @@ final class TemplateCache {
     }
 
     String key(GuestImage image, SandboxSpec spec) {
+        return keys.computeIfAbsent(image.id() + "|" + spec.vcpus() + "|" + spec.memoryMib(), k -> computeKey(image, spec));
+    }
+
+    private String computeKey(GuestImage image, SandboxSpec spec) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update((FORMAT + "|" + image.id() + "|" + hypervisor.version() + "|" + hypervisor.accel().id() + "|"

@@ -26,10 +26,18 @@ class PoolTest {
         var config = RealVms.config().withRunRoot(runRoot).withPools(List.of(new PoolConfig(spec, 2, 1)));
         try (SandboxManager m = new SandboxManager(config, QemuHypervisor.detect())) {
             awaitPools(m, 2, 1);
+            List<Long> pooled = vmmsUnder(runRoot);
+            assertThat(pooled).hasSize(3);
+            if (root) {
+                pooled.forEach(pid -> assertThat(threadNices(pid)).as("pooled VMs wait at a low CPU priority")
+                        .isNotEmpty().containsOnly(10));
+            }
             long start = System.nanoTime();
             SandboxInfo warm = m.create(spec.withLabels(Map.of("k", "v")));
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertThat(took).as("acquire from the warm pool").isLessThan(Duration.ofMillis(100));
+            assertThat(threadNices(warm.vmmPid())).as("a handed-out VM runs at the normal priority")
+                    .isNotEmpty().containsOnly(0);
             assertThat(warm.labels()).containsEntry("k", "v");
             assertThat(m.list()).extracting(SandboxInfo::id).containsExactly(warm.id());
             assertThat(m.exec(warm.id(), ExecRequest.of("hostname")).stdoutText().strip()).isEqualTo(warm.id());
@@ -37,6 +45,9 @@ class PoolTest {
             SandboxInfo second = m.create(spec);
             SandboxInfo third = m.create(spec);   // warm pool empty by now unless refilled: either way READY
             assertThat(m.exec(third.id(), ExecRequest.of("true")).exit().success()).isTrue();
+            for (SandboxInfo s : List.of(second, third)) {
+                assertThat(threadNices(s.vmmPid())).as("sandbox %s", s.origin()).isNotEmpty().containsOnly(0);
+            }
             PoolStats stats = m.pools().getFirst();
             assertThat(stats.hits()).isGreaterThanOrEqualTo(2);
             assertThat(stats.warmTarget()).isEqualTo(2);
@@ -58,6 +69,31 @@ class PoolTest {
                 .isInstanceOf(BasaltException.InvalidArgument.class);
         assertThatThrownBy(() -> new PoolConfig(SandboxSpec.defaults().withColdBoot(true), 1, 0))
                 .isInstanceOf(BasaltException.InvalidArgument.class);
+    }
+
+    private final boolean root = "root".equals(System.getProperty("user.name"));
+
+    /** The QEMU processes started by this JVM whose command line names a directory under {@code runRoot}. */
+    private static List<Long> vmmsUnder(Path runRoot) {
+        return ProcessHandle.current().descendants()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("qemu") && c.contains(runRoot.toString())).orElse(false))
+                .map(ProcessHandle::pid).toList();
+    }
+
+    /** The nice value of every thread of process {@code pid} (field 19 of /proc/pid/task/tid/stat). */
+    private static List<Integer> threadNices(long pid) {
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            return tasks.map(t -> {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
+                } catch (java.io.IOException e) {
+                    return null;     // the thread ended meanwhile
+                }
+            }).filter(java.util.Objects::nonNull).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static void awaitPools(SandboxManager m, int warm, int standby) throws InterruptedException {

@@ -39,6 +39,10 @@ public interface VmHandle {
     /** Runs the guest's vCPUs again after {@link #pause()} or {@link #loadState}. */
     void resume();
 
+    /** Gives a VM started {@linkplain VmSpec#background() in the background} the normal CPU priority; otherwise nothing. */
+    default void toForeground() {
+    }
+
     /**
      * Pauses the VM and writes its state to {@code file}: device state only when the RAM lives in a
      * file ({@link MemoryBacking#ramOutsideStream()}), device state and RAM otherwise. The VM stays

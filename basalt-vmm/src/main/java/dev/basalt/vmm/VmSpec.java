@@ -19,9 +19,12 @@ import java.util.Objects;
  *                      daemon that reattaches after a restart
  * @param memory        where the guest RAM lives
  * @param incoming      start paused, waiting for a saved state ({@code -incoming defer}) instead of booting
+ * @param background    start at a low CPU priority: a VM prepared for a pool, raised by
+ *                      {@link VmHandle#toForeground()} when the pool hands it out
  */
 public record VmSpec(String name, Path kernel, Path initrd, String cmdlineExtra, int vcpus, int memoryMib,
-                     boolean acpi, Path runDir, boolean dieWithParent, MemoryBacking memory, boolean incoming) {
+                     boolean acpi, Path runDir, boolean dieWithParent, MemoryBacking memory, boolean incoming,
+                     boolean background) {
     public VmSpec {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(kernel, "kernel");
@@ -40,13 +43,13 @@ public record VmSpec(String name, Path kernel, Path initrd, String cmdlineExtra,
     public VmSpec(String name, Path kernel, Path initrd, String cmdlineExtra, int vcpus, int memoryMib,
                   boolean acpi, Path runDir, boolean dieWithParent) {
         this(name, kernel, initrd, cmdlineExtra, vcpus, memoryMib, acpi, runDir, dieWithParent,
-                new MemoryBacking.Anonymous(), false);
+                new MemoryBacking.Anonymous(), false, false);
     }
 
     /** The same machine under another name and directory, with other memory, booting or waiting for state. */
     public VmSpec reshaped(String newName, Path newRunDir, MemoryBacking newMemory, boolean newIncoming) {
         return new VmSpec(newName, kernel, initrd, cmdlineExtra, vcpus, memoryMib, acpi, newRunDir, dieWithParent,
-                newMemory, newIncoming);
+                newMemory, newIncoming, false);
     }
 
     /** The unix socket the guest agent's virtio-serial port is connected to. */

@@ -34,11 +34,16 @@ public final class ProcessLauncher {
      * Starts {@code command} with stdin from /dev/null and stdout+stderr appended to {@code log}.
      *
      * @param dieWithParent SIGKILL the child when this JVM dies
+     * @param background    start it at a low CPU priority ({@link CpuPriority})
      */
-    public static Process start(List<String> command, Path log, boolean dieWithParent) throws IOException {
+    public static Process start(List<String> command, Path log, boolean dieWithParent, boolean background)
+            throws IOException {
         List<String> full = new ArrayList<>();
         if (dieWithParent && Files.isExecutable(Path.of(SETPRIV))) {
             full.addAll(List.of(SETPRIV, "--pdeathsig", "KILL", "--"));
+        }
+        if (background) {
+            full.addAll(CpuPriority.backgroundPrefix());
         }
         full.addAll(command);
         ProcessBuilder pb = new ProcessBuilder(full)

@@ -103,6 +103,13 @@ final class QemuVm implements VmHandle {
     }
 
     @Override
+    public void toForeground() {
+        if (spec.background()) {
+            CpuPriority.toForeground(pid());
+        }
+    }
+
+    @Override
     public void saveState(Path file) {
         Migration.save(qmp(), file, spec.memory().ramOutsideStream());
     }

@@ -1,0 +1,97 @@
+package dev.basalt.vmm.qemu;
+
+import java.io.IOException;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * CPU priority of VMM processes. A VM prepared in the background for a pool starts at a low
+ * priority ({@code nice} {@value #BACKGROUND_NICE}), so refilling a pool does not slow down the
+ * sandboxes that are in use; when the pool hands it out, {@link #toForeground} gives every one of
+ * its threads the normal priority back.
+ *
+ * <p>Raising a priority needs {@code CAP_SYS_NICE}. Without it VMs are never started low
+ * ({@link #backgroundPrefix} is empty), since they could not be raised again. Raising goes through
+ * {@code setpriority(2)} via the foreign-function API (run the JVM with
+ * {@code --enable-native-access=ALL-UNNAMED} to keep it quiet).
+ */
+public final class CpuPriority {
+    private static final Logger log = LoggerFactory.getLogger(CpuPriority.class);
+    static final int BACKGROUND_NICE = 10;
+    private static final int CAP_SYS_NICE = 23;
+    private static final int PRIO_PROCESS = 0;
+    private static final Path NICE = Path.of("/usr/bin/nice");
+    private static final boolean CAN_RAISE = hasCapSysNice() && Files.isExecutable(NICE);
+
+    private CpuPriority() {
+    }
+
+    /** The command prefix that starts a process at the background priority, or nothing if it could not be raised later. */
+    static List<String> backgroundPrefix() {
+        if (!CAN_RAISE) {
+            return List.of();
+        }
+        Objects.requireNonNull(Native.SETPRIORITY);   // links it now (~0.1 s once), not at the hand-out
+        return List.of(NICE.toString(), "-n", Integer.toString(BACKGROUND_NICE));
+    }
+
+    /**
+     * Gives every thread of process {@code pid} the normal priority (nice 0). The main thread goes
+     * first, so threads it starts meanwhile inherit the new priority; a second pass catches the rest.
+     * Failures are logged: a VM left low still works, only slower under load.
+     */
+    public static void toForeground(long pid) {
+        if (!CAN_RAISE) {
+            return;
+        }
+        int failed = setNormal(pid);
+        for (int pass = 0; pass < 2; pass++) {
+            try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+                for (Path task : (Iterable<Path>) tasks::iterator) {
+                    failed += setNormal(Long.parseLong(task.getFileName().toString()));
+                }
+            } catch (IOException | NumberFormatException e) {
+                log.debug("cannot list the threads of {}: {}", pid, e.getMessage());
+                return;   // the process is gone
+            }
+        }
+        if (failed > 0) {
+            log.warn("could not raise the CPU priority of {} thread(s) of VMM process {}", failed, pid);
+        }
+    }
+
+    private static int setNormal(long tid) {
+        try {
+            return (int) Native.SETPRIORITY.invokeExact(PRIO_PROCESS, (int) tid, 0) == 0 ? 0 : 1;
+        } catch (Throwable e) {
+            log.debug("setpriority({}) failed: {}", tid, e.toString());
+            return 1;
+        }
+    }
+
+    private static boolean hasCapSysNice() {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/status"))) {
+            return lines.filter(l -> l.startsWith("CapEff:")).findFirst()
+                    .map(l -> (Long.parseUnsignedLong(l.substring("CapEff:".length()).strip(), 16) >>> CAP_SYS_NICE & 1) == 1)
+                    .orElse(false);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Looked up on first use only, so processes that never raise a priority never touch native code. */
+    private static final class Native {
+        static final MethodHandle SETPRIORITY = Linker.nativeLinker().downcallHandle(
+                Linker.nativeLinker().defaultLookup().find("setpriority").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    }
+}
