@@ -36,7 +36,7 @@ class PoolTest {
             SandboxInfo warm = m.create(spec.withLabels(Map.of("k", "v")));
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertThat(took).as("acquire from the warm pool").isLessThan(Duration.ofMillis(100));
-            assertThat(threadNices(warm.vmmPid())).as("a handed-out VM runs at the normal priority")
+            assertThat(awaitNices(warm.vmmPid(), 0)).as("a handed-out VM runs at the normal priority")
                     .isNotEmpty().containsOnly(0);
             assertThat(warm.labels()).containsEntry("k", "v");
             assertThat(m.list()).extracting(SandboxInfo::id).containsExactly(warm.id());
@@ -46,7 +46,7 @@ class PoolTest {
             SandboxInfo third = m.create(spec);   // warm pool empty by now unless refilled: either way READY
             assertThat(m.exec(third.id(), ExecRequest.of("true")).exit().success()).isTrue();
             for (SandboxInfo s : List.of(second, third)) {
-                assertThat(threadNices(s.vmmPid())).as("sandbox %s", s.origin()).isNotEmpty().containsOnly(0);
+                assertThat(awaitNices(s.vmmPid(), 0)).as("sandbox %s", s.origin()).isNotEmpty().containsOnly(0);
             }
             PoolStats stats = m.pools().getFirst();
             assertThat(stats.hits()).isGreaterThanOrEqualTo(2);
@@ -78,6 +78,17 @@ class PoolTest {
         return ProcessHandle.current().descendants()
                 .filter(p -> p.info().commandLine().map(c -> c.contains("qemu") && c.contains(runRoot.toString())).orElse(false))
                 .map(ProcessHandle::pid).toList();
+    }
+
+    /** The threads' nice values once all are {@code nice}, or as they are after a second. */
+    private static List<Integer> awaitNices(long pid, int nice) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+        List<Integer> nices = threadNices(pid);
+        while (!nices.stream().allMatch(n -> n == nice) && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+            nices = threadNices(pid);
+        }
+        return nices;
     }
 
     /** The nice value of every thread of process {@code pid} (field 19 of /proc/pid/task/tid/stat). */

@@ -39,7 +39,11 @@ public interface VmHandle {
     /** Runs the guest's vCPUs again after {@link #pause()} or {@link #loadState}. */
     void resume();
 
-    /** Gives a VM started {@linkplain VmSpec#background() in the background} the normal CPU priority; otherwise nothing. */
+    /**
+     * Gives a VM started {@linkplain VmSpec#background() in the background} the normal CPU priority,
+     * without blocking the caller (it takes about a millisecond, done on a thread of its own);
+     * otherwise nothing.
+     */
     default void toForeground() {
     }
 

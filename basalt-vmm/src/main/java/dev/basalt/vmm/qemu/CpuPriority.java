@@ -8,7 +8,6 @@ import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Objects;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +28,8 @@ public final class CpuPriority {
     static final int BACKGROUND_NICE = 10;
     private static final int CAP_SYS_NICE = 23;
     private static final int PRIO_PROCESS = 0;
+    /** A pid no process can have: setpriority fails with ESRCH and changes nothing. */
+    private static final long NO_SUCH_PROCESS = -1;
     private static final Path NICE = Path.of("/usr/bin/nice");
     private static final boolean CAN_RAISE = hasCapSysNice() && Files.isExecutable(NICE);
 
@@ -40,7 +41,7 @@ public final class CpuPriority {
         if (!CAN_RAISE) {
             return List.of();
         }
-        Objects.requireNonNull(Native.SETPRIORITY);   // links it now (~0.1 s once), not at the hand-out
+        setNormal(NO_SUCH_PROCESS);   // links and runs the native call once now (~15 ms the first time), not at a hand-out
         return List.of(NICE.toString(), "-n", Integer.toString(BACKGROUND_NICE));
     }
 

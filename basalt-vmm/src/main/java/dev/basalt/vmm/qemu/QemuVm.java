@@ -105,7 +105,8 @@ final class QemuVm implements VmHandle {
     @Override
     public void toForeground() {
         if (spec.background()) {
-            CpuPriority.toForeground(pid());
+            long pid = pid();
+            Thread.ofVirtual().name("raise-" + spec.name()).start(() -> CpuPriority.toForeground(pid));
         }
     }
 
