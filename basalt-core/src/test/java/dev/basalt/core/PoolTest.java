@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Warm and restore pools with real VMs. */
@@ -23,7 +24,7 @@ class PoolTest {
     void warmPoolHandsOverReadySandboxesAndRestorePoolServesTheRest() throws Exception {
         Path runRoot = Files.createTempDirectory("basalt-pool-test");
         SandboxSpec spec = SandboxSpec.defaults();
-        var config = RealVms.config().withRunRoot(runRoot).withPools(List.of(new PoolConfig(spec, 2, 1)));
+        var config = privateDirs(runRoot).withPools(List.of(new PoolConfig(spec, 2, 1)));
         try (SandboxManager m = new SandboxManager(config, QemuHypervisor.detect())) {
             awaitPools(m, 2, 1);
             List<Long> pooled = vmmsUnder(runRoot);
@@ -57,18 +58,34 @@ class PoolTest {
         try (var left = Files.list(runRoot)) {
             assertThat(left.toList()).as("pooled VMs are removed with the manager").isEmpty();
         }
-        Files.delete(runRoot);
     }
 
     @Test
-    void poolsThatCannotFitAreRefused() {
-        var config = RealVms.config().withPools(List.of(new PoolConfig(SandboxSpec.defaults().withMemoryMib(65536), 200, 0)));
+    void poolsThatCannotFitAreRefused() throws Exception {
+        Path runRoot = Files.createTempDirectory("basalt-pool-test");
+        var config = privateDirs(runRoot).withPools(List.of(new PoolConfig(SandboxSpec.defaults().withMemoryMib(65536), 200, 0)));
         assertThatThrownBy(() -> new SandboxManager(config, QemuHypervisor.detect()))
                 .isInstanceOf(BasaltException.ResourceExhausted.class).hasMessageContaining("pools");
         assertThatThrownBy(() -> new PoolConfig(SandboxSpec.defaults(), -1, 0))
                 .isInstanceOf(BasaltException.InvalidArgument.class);
         assertThatThrownBy(() -> new PoolConfig(SandboxSpec.defaults().withColdBoot(true), 1, 0))
                 .isInstanceOf(BasaltException.InvalidArgument.class);
+    }
+
+    private final List<Path> dirs = new java.util.ArrayList<>();
+
+    /** A configuration whose run, state and template directories are this test's own; deleted after it. */
+    private ManagerConfig privateDirs(Path runRoot) {
+        String name = runRoot.getFileName().toString();
+        var config = RealVms.config().withRunRoot(runRoot).withStateDir(runRoot.resolveSibling(name + "-state"))
+                .withShmDir(Path.of("/dev/shm", name));
+        dirs.addAll(List.of(config.runRoot(), config.stateDir(), config.shmDir()));
+        return config;
+    }
+
+    @AfterEach
+    void deleteDirs() {
+        dirs.forEach(RunRoot::deleteTree);
     }
 
     private final boolean root = "root".equals(System.getProperty("user.name"));
