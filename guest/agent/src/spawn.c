@@ -1,4 +1,4 @@
-/* Starting a process for EXEC: environment, pipes or PTY, fork and exec. */
+/* Starting a process for EXEC: environment, pipes or PTY, a vfork-style clone and exec. */
 #define _GNU_SOURCE
 #include "agent.h"
 #include "spawn.h"
@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,17 +58,22 @@ static char **build_env(const msg_t *m, int flags, const char **bad)
     return env;
 }
 
-struct child_err {
-    int stage; /* 0 chdir, 1 exec, 2 setup */
+/* What the child needs, and where it reports a failure to start. The child runs on its own
+ * stack in the agent's memory (CLONE_VM|CLONE_VFORK, like posix_spawn): no page tables are
+ * copied and no page is copied on write, which under TCG is most of what fork costs. The agent
+ * is suspended until the child has exec'd or exited, so the child may write here and the
+ * agent reads it afterwards; it must not touch any other state of the agent. */
+struct launch {
+    const msg_t *m;
+    int fd_in, fd_out, fd_err, pty;
+    int stage; /* -1 started, 0 chdir, 1 exec, 2 setup */
     int err;
 };
 
-static void child_fail(int fd, int stage)
+static _Noreturn void child_fail(struct launch *l, int stage)
 {
-    struct child_err ce = {stage, errno};
-    if (write(fd, &ce, sizeof ce) < 0) {
-        /* parent sees EOF and reports a generic failure */
-    }
+    l->err = errno;
+    l->stage = stage;
     _exit(127);
 }
 
@@ -75,7 +81,7 @@ static void child_fail(int fd, int stage)
  * address space before it looks the file up (~0.2 ms each under TCG, five misses for "true"
  * with the default PATH), so each candidate is probed with access() first. Same search order and
  * errors as execvp; execvp itself runs the file found (so scripts without #! still go to sh).
- * Returns only on failure, with errno set. */
+ * Returns only on failure, with errno set. Uses the stack only (it runs in the vforked child). */
 static void exec_path(char *const argv[])
 {
     const char *file = argv[0];
@@ -107,30 +113,58 @@ static void exec_path(char *const argv[])
     errno = denied ? EACCES : ENOENT;
 }
 
-/* Runs in the child: never returns. fds: 0,1,2 sources and the error pipe. */
-static void child(const msg_t *m, char **env, int fd_in, int fd_out, int fd_err, int pty, int errw)
+/* The child, on its own stack; never returns. environ is the request's environment (set by the
+ * agent around the clone). */
+static int child(void *arg)
 {
+    struct launch *l = arg;
     sigset_t none;
     sigemptyset(&none);
     /* exec resets caught signals itself; only ignored ones survive it, and the agent
-     * ignores SIGPIPE alone */
+     * ignores SIGPIPE alone. The handler table is the child's own (no CLONE_SIGHAND). */
     signal(SIGPIPE, SIG_DFL);
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (setsid() < 0)
-        child_fail(errw, 2);
-    if (pty && ioctl(fd_in, TIOCSCTTY, 0) < 0)
-        child_fail(errw, 2);
+        child_fail(l, 2);
+    if (l->pty && ioctl(l->fd_in, TIOCSCTTY, 0) < 0)
+        child_fail(l, 2);
     /* dup2 clears CLOEXEC on the targets; the sources all carry it */
-    if (dup2(fd_in, 0) < 0 || dup2(fd_out, 1) < 0 || dup2(fd_err, 2) < 0)
-        child_fail(errw, 2);
+    if (dup2(l->fd_in, 0) < 0 || dup2(l->fd_out, 1) < 0 || dup2(l->fd_err, 2) < 0)
+        child_fail(l, 2);
     umask(022);
     setrlimit(RLIMIT_NOFILE, &orig_nofile);
-    const char *cwd = m->f[2].s[0] ? m->f[2].s : "/";
+    const char *cwd = l->m->f[2].s[0] ? l->m->f[2].s : "/";
     if (chdir(cwd) < 0)
-        child_fail(errw, 0);
+        child_fail(l, 0);
+    exec_path(l->m->f[0].v);
+    child_fail(l, 1);
+}
+
+/* Starts the child and waits until it has exec'd or failed. Returns its pid (a failed child
+ * exits 127 and is reaped as an unknown pid), or -1 with errno set if none could be made. */
+static pid_t start_child(struct launch *l, char **env)
+{
+    /* only one child starts at a time and the agent waits for it: one stack is enough */
+    static char stack[256 * 1024] __attribute__((aligned(16)));
+    char **saved = environ;
     environ = env;
-    exec_path(m->f[0].v);
-    child_fail(errw, 1);
+    pid_t pid = clone(child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, l);
+    int err = errno;
+    environ = saved;
+    errno = err;
+    return pid;
+}
+
+/* Sends the error of a child that could not start. */
+static void send_start_error(const msg_t *m, const struct launch *l)
+{
+    const char *cwd = m->f[2].s[0] ? m->f[2].s : "/";
+    if (l->stage == 0)
+        send_errno(m->stream, l->err, "chdir", cwd);
+    else if (l->stage == 1)
+        send_errno(m->stream, l->err, "exec", m->f[0].v[0]);
+    else
+        send_errno(m->stream, l->err, "start", m->f[0].v[0]);
 }
 
 static void close_all(int *fds, int n)
@@ -140,29 +174,6 @@ static void close_all(int *fds, int n)
             close(fds[i]);
             fds[i] = -1;
         }
-}
-
-/* Waits for the child to exec (EOF on the CLOEXEC error pipe) or fail.
- * Returns 0, or sends the error and returns -1. */
-static int wait_exec(const msg_t *m, int errr)
-{
-    struct child_err ce;
-    ssize_t r;
-    do
-        r = read(errr, &ce, sizeof ce);
-    while (r < 0 && errno == EINTR);
-    if (r == 0)
-        return 0;
-    if (r != (ssize_t)sizeof ce)
-        ce = (struct child_err){2, EIO};
-    const char *cwd = m->f[2].s[0] ? m->f[2].s : "/";
-    if (ce.stage == 0)
-        send_errno(m->stream, ce.err, "chdir", cwd);
-    else if (ce.stage == 1)
-        send_errno(m->stream, ce.err, "exec", m->f[0].v[0]);
-    else
-        send_errno(m->stream, ce.err, "start", m->f[0].v[0]);
-    return -1;
 }
 
 int spawn(const msg_t *m, spawn_t *r)
@@ -179,69 +190,58 @@ int spawn(const msg_t *m, spawn_t *r)
                    m->f[0].v[0], bad);
         return -1;
     }
-    /* child ends: [0] stdin [1] stdout [2] stderr [3] error pipe write;
-     * parent ends: [4] stdout/pty [5] stderr [6] stdin [7] error pipe read */
-    int fd[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
+    /* child ends: [0] stdin [1] stdout [2] stderr; parent ends: [3] stdout/pty [4] stderr [5] stdin */
+    int fd[6] = {-1, -1, -1, -1, -1, -1};
     int p[2], pty = (flags & FLAG_PTY) != 0, ok = 1;
     r->pty = pty;
     if (pty) {
-        ok = pty_open(&fd[4], &fd[0], (unsigned)m->f[5].u, (unsigned)m->f[6].u) == 0;
+        ok = pty_open(&fd[3], &fd[0], (unsigned)m->f[5].u, (unsigned)m->f[6].u) == 0;
         if (ok) {
             fd[1] = fd[2] = fd[0];
             if (flags & FLAG_STDIN) { /* a second fd: epoll watches it for writing */
-                fd[6] = fcntl(fd[4], F_DUPFD_CLOEXEC, 0);
-                ok = fd[6] >= 0;
+                fd[5] = fcntl(fd[3], F_DUPFD_CLOEXEC, 0);
+                ok = fd[5] >= 0;
             }
         }
     } else {
-        ok = pipe2(p, O_CLOEXEC) == 0 && ((fd[4] = p[0]), (fd[1] = p[1]), pipe2(p, O_CLOEXEC) == 0);
+        ok = pipe2(p, O_CLOEXEC) == 0 && ((fd[3] = p[0]), (fd[1] = p[1]), pipe2(p, O_CLOEXEC) == 0);
         if (ok) {
-            fd[5] = p[0];
+            fd[4] = p[0];
             fd[2] = p[1];
             if (flags & FLAG_STDIN) {
                 ok = pipe2(p, O_CLOEXEC) == 0;
                 fd[0] = ok ? p[0] : -1;
-                fd[6] = ok ? p[1] : -1;
+                fd[5] = ok ? p[1] : -1;
             } else {
                 fd[0] = open("/dev/null", O_RDWR | O_CLOEXEC);
                 ok = fd[0] >= 0;
             }
         }
     }
-    if (ok && pipe2(p, O_CLOEXEC) == 0) {
-        fd[7] = p[0];
-        fd[3] = p[1];
-    } else {
-        ok = 0;
-    }
+    struct launch l = {.m = m, .fd_in = fd[0], .fd_out = fd[1], .fd_err = fd[2], .pty = pty, .stage = -1};
+    pid_t pid = ok ? start_child(&l, env) : -1;
     int err = errno;
-    pid_t pid = ok ? fork() : -1;
-    if (ok && pid < 0)
-        err = errno;
-    if (pid == 0)
-        child(m, env, fd[0], fd[1], fd[2], pty, fd[3]);
     if (pty)
         fd[1] = fd[2] = -1; /* aliases of fd[0] */
-    close_all(fd, 4);
+    close_all(fd, 3);
     free(env);
     if (pid < 0) {
-        close_all(fd + 4, 4);
+        close_all(fd + 3, 3);
         int code = (err == EAGAIN || err == EMFILE || err == ENFILE || err == ENOMEM)
                        ? E_RESOURCE_EXHAUSTED : errno_code(err);
         send_error(m->stream, code, "start %s: %s", m->f[0].v[0], strerror(err));
         return -1;
     }
-    int rc = wait_exec(m, fd[7]);
-    close(fd[7]);
-    if (rc < 0) {
-        close_all(fd + 4, 3);
+    if (l.stage >= 0) {
+        close_all(fd + 3, 3);
+        send_start_error(m, &l);
         return -1; /* the child exits 127 and is reaped as an unknown pid */
     }
     r->pid = pid;
-    r->out = fd[4];
-    r->err = fd[5];
-    r->in = fd[6];
-    for (int i = 4; i < 7; i++)
+    r->out = fd[3];
+    r->err = fd[4];
+    r->in = fd[5];
+    for (int i = 3; i < 6; i++)
         if (fd[i] >= 0)
             set_nonblock(fd[i]);
     return 0;
