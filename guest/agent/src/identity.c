@@ -110,7 +110,6 @@ void identity_request(const msg_t *m)
             send_error(id, E_IO, "%s: %s", op, strerror(errno));
             return;
         }
-        logf_("identity: hostname %s, clock set, %u seed bytes mixed in", host, seed_len);
     }
     send_msg(id, T_OK);
 }

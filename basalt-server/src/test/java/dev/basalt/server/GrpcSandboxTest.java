@@ -42,7 +42,7 @@ class GrpcSandboxTest {
     private static final Logger log = LoggerFactory.getLogger(GrpcSandboxTest.class);
 
     @Test
-    void inspectListAndBufferedExec(GrpcVms.Stack s) {
+    void inspectListAndBufferedExec(GrpcVms.Stack s) throws InterruptedException {
         RemoteSandboxes client = s.client();
         SandboxInfo info = client.inspect(s.sharedId());
         assertThat(info).isEqualTo(s.manager().inspect(s.sharedId()));
@@ -60,7 +60,12 @@ class GrpcSandboxTest {
         assertThat(r.stderrText()).isEqualTo("err\n");
         assertThat(client.exec(s.sharedId(), ExecRequest.of("sleep", "5").withTimeout(Duration.ofMillis(300))).exit())
                 .isEqualTo(new ExitStatus.TimedOut());
-        assertThat(client.consoleLog(s.sharedId(), 4096)).isNotEmpty();
+        client.exec(s.sharedId(), ExecRequest.of("sh", "-c", "echo console-check > /dev/console"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();   // the UART drains after write() returns
+        while (!client.consoleLog(s.sharedId(), 4096).contains("console-check") && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(client.consoleLog(s.sharedId(), 4096)).contains("console-check");
     }
 
     @Test
