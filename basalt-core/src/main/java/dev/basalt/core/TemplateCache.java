@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
 final class TemplateCache {
     private static final Logger log = LoggerFactory.getLogger(TemplateCache.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Bumped when the template layout or the machine's devices change. */
-    private static final int FORMAT = 1;
+    /** Bumped when the template layout or the machine's devices or CPU change (2: TCG guests without ERMS). */
+    private static final int FORMAT = 2;
     private static final int KEEP = 8;
 
     /** A published template. */

@@ -16,6 +16,14 @@ public final class QemuCommandLine {
     public static final String AGENT_PORT_NAME = "basalt.agent";
     /** Id of the RAM backend: part of the migration stream, so it must never change. */
     static final String RAM_ID = "basalt.ram";
+    /**
+     * The CPU a TCG guest sees: everything QEMU can emulate except ERMS. With ERMS the guest kernel
+     * clears and copies memory with {@code rep stosb}/{@code rep movsb}, which TCG runs one byte per
+     * iteration; without it, {@code rep stosq}/{@code rep movsq}, 8 bytes per iteration. Measured in
+     * the guest: {@code dd} of 128 MiB through a pipe 0.38–0.45 s → 0.07 s. Templates record it
+     * (their key's format), since a saved guest kernel has chosen its copy routines already.
+     */
+    static final String TCG_CPU = "max,-erms";
 
     private final String qemuBinary;
     private final Accel accel;
@@ -35,7 +43,7 @@ public final class QemuCommandLine {
         cmd.addAll(List.of("-M", "microvm,rtc=on,acpi=" + (spec.acpi() ? "on" : "off") + ",memory-backend=" + RAM_ID));
         cmd.addAll(List.of("-object", memoryBackend(spec)));
         cmd.addAll(List.of("-accel", accel.id()));
-        cmd.addAll(List.of("-cpu", accel == Accel.KVM ? "host" : "max"));
+        cmd.addAll(List.of("-cpu", accel == Accel.KVM ? "host" : TCG_CPU));
         cmd.addAll(List.of("-m", spec.memoryMib() + "M"));
         cmd.addAll(List.of("-smp", Integer.toString(spec.vcpus())));
         cmd.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"));
