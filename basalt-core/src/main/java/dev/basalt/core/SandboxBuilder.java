@@ -23,6 +23,8 @@ import java.time.Instant;
 final class SandboxBuilder {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SandboxBuilder.class);
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Throw-away execs a pool item runs before it is pooled (see {@link #warmUp}). */
+    private static final int POOL_WARM_UP_EXECS = 3;
 
     private final Hypervisor hypervisor;
     private final RunRoot runRoot;
@@ -75,12 +77,18 @@ final class SandboxBuilder {
     /**
      * Recipe 2 for a template: a private copy-on-write mapping of its memory, its device state.
      * {@code forPool}: the VM is prepared in the background at a low CPU priority, raised when
-     * the pool hands it out.
+     * the pool hands it out, and runs the {@link #warmUp} execs before it gets its identity.
      */
     void fromTemplate(ManagedSandbox sandbox, TemplateCache.Template template, boolean forPool) {
         var vmSpec = vmSpec(sandbox.id(), sandbox.dir(), template.image(), sandbox.spec(),
                 new MemoryBacking.PrivateFile(template.memoryFile()), true, forPool);
-        fromState(sandbox, vmSpec, template.stateFile(), false, sandbox.spec().bootTimeout());
+        long deadline = System.nanoTime() + sandbox.spec().bootTimeout().toNanos();
+        VmHandle vm = launch(sandbox, vmSpec);
+        AgentClient agent = resume(sandbox.id(), vm, template.stateFile(), false, deadline);
+        if (forPool) {
+            warmUp(agent, deadline);
+        }
+        giveIdentity(sandbox, agent, deadline);
     }
 
     /**
@@ -96,7 +104,7 @@ final class SandboxBuilder {
     /**
      * A restore-pool VM: launched on the template's memory, state loaded, resumed, the agent
      * answering, and the paths a hand-out runs exercised once so that TCG has translated them: an
-     * identity (its own id as hostname, a fresh seed) and one exec. {@link #fromStandby} then gives
+     * identity (its own id as hostname, a fresh seed) and the {@link #warmUp} execs. {@link #fromStandby} then gives
      * the sandbox's real identity, which replaces all of it.
      */
     PoolSet.Standby standby(String id, Path dir, TemplateCache.Template template, SandboxSpec spec) {
@@ -107,13 +115,25 @@ final class SandboxBuilder {
         try {
             AgentClient agent = resume(id, vm, template.stateFile(), false, deadline);
             agent.identity(id, Instant.now(), seed(), remaining(deadline));
-            try (var warmUp = agent.exec(dev.basalt.vmm.agent.ExecSpec.of("true"))) {
-                warmUp.awaitExit(remaining(deadline));
-            }
+            warmUp(agent, deadline);
             return new PoolSet.Standby(id, dir, vm, agent);
         } catch (RuntimeException e) {
             vm.kill();
             throw e;
+        }
+    }
+
+    /**
+     * Runs {@code true} a few times so that TCG has translated the agent's exec path, the guest
+     * kernel's fork, exec and exit and busybox before a user's first exec (the first one in a new
+     * QEMU process costs ~100 ms of translation, the third one is as fast as any later one). For pool
+     * items only: they are made in the background, so the time is not anybody's latency.
+     */
+    private static void warmUp(AgentClient agent, long deadline) {
+        for (int i = 0; i < POOL_WARM_UP_EXECS; i++) {
+            try (var exec = agent.exec(dev.basalt.vmm.agent.ExecSpec.of("true"))) {
+                exec.awaitExit(remaining(deadline));
+            }
         }
     }
 

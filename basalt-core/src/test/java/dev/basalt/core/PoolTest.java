@@ -30,15 +30,15 @@ class PoolTest {
             List<Long> pooled = vmmsUnder(runRoot);
             assertThat(pooled).hasSize(3);
             if (root) {
-                pooled.forEach(pid -> assertThat(threadNices(pid)).as("pooled VMs wait at a low CPU priority")
-                        .isNotEmpty().containsOnly(10));
+                pooled.forEach(pid -> assertThat(threadPolicies(pid)).as("pooled VMs wait under SCHED_IDLE")
+                        .isNotEmpty().containsOnly(SCHED_IDLE));
             }
             long start = System.nanoTime();
             SandboxInfo warm = m.create(spec.withLabels(Map.of("k", "v")));
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertThat(took).as("acquire from the warm pool").isLessThan(Duration.ofMillis(100));
-            assertThat(awaitNices(warm.vmmPid(), 0)).as("a handed-out VM runs at the normal priority")
-                    .isNotEmpty().containsOnly(0);
+            assertThat(awaitPolicies(warm.vmmPid(), SCHED_OTHER)).as("a handed-out VM runs under SCHED_OTHER")
+                    .isNotEmpty().containsOnly(SCHED_OTHER);
             assertThat(warm.labels()).containsEntry("k", "v");
             assertThat(m.list()).extracting(SandboxInfo::id).containsExactly(warm.id());
             assertThat(m.exec(warm.id(), ExecRequest.of("hostname")).stdoutText().strip()).isEqualTo(warm.id());
@@ -47,7 +47,8 @@ class PoolTest {
             SandboxInfo third = m.create(spec);   // warm pool empty by now unless refilled: either way READY
             assertThat(m.exec(third.id(), ExecRequest.of("true")).exit().success()).isTrue();
             for (SandboxInfo s : List.of(second, third)) {
-                assertThat(awaitNices(s.vmmPid(), 0)).as("sandbox %s", s.origin()).isNotEmpty().containsOnly(0);
+                assertThat(awaitPolicies(s.vmmPid(), SCHED_OTHER)).as("sandbox %s", s.origin()).isNotEmpty()
+                        .containsOnly(SCHED_OTHER);
             }
             PoolStats stats = m.pools().getFirst();
             assertThat(stats.hits()).isGreaterThanOrEqualTo(2);
@@ -97,24 +98,27 @@ class PoolTest {
                 .map(ProcessHandle::pid).toList();
     }
 
-    /** The threads' nice values once all are {@code nice}, or as they are after a second. */
-    private static List<Integer> awaitNices(long pid, int nice) throws InterruptedException {
+    private static final int SCHED_OTHER = 0;
+    private static final int SCHED_IDLE = 5;
+
+    /** The threads' scheduling policies once all are {@code policy}, or as they are after a second. */
+    private static List<Integer> awaitPolicies(long pid, int policy) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
-        List<Integer> nices = threadNices(pid);
-        while (!nices.stream().allMatch(n -> n == nice) && System.nanoTime() < deadline) {
+        List<Integer> policies = threadPolicies(pid);
+        while (!policies.stream().allMatch(p -> p == policy) && System.nanoTime() < deadline) {
             Thread.sleep(5);
-            nices = threadNices(pid);
+            policies = threadPolicies(pid);
         }
-        return nices;
+        return policies;
     }
 
-    /** The nice value of every thread of process {@code pid} (field 19 of /proc/pid/task/tid/stat). */
-    private static List<Integer> threadNices(long pid) {
+    /** The scheduling policy of every thread of process {@code pid} (field 41 of /proc/pid/task/tid/stat). */
+    private static List<Integer> threadPolicies(long pid) {
         try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             return tasks.map(t -> {
                 try {
                     String stat = Files.readString(t.resolve("stat"));
-                    return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
+                    return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[38]);
                 } catch (java.io.IOException e) {
                     return null;     // the thread ended meanwhile
                 }

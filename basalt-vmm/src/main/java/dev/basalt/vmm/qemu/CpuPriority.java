@@ -1,8 +1,10 @@
 package dev.basalt.vmm.qemu;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
@@ -13,25 +15,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * CPU priority of VMM processes. A VM prepared in the background for a pool starts at a low
- * priority ({@code nice} {@value #BACKGROUND_NICE}), so refilling a pool does not slow down the
- * sandboxes that are in use; when the pool hands it out, {@link #toForeground} gives every one of
- * its threads the normal priority back.
+ * CPU priority of VMM processes. A VM prepared in the background for a pool starts under the
+ * {@code SCHED_IDLE} policy, so refilling a pool only uses CPU time the sandboxes in use leave
+ * over (a waking normal thread preempts it at once; it still progresses, with a tiny weight, on a
+ * busy host); when the pool hands it out, {@link #toForeground} puts every one of its threads back
+ * under the normal policy ({@code SCHED_OTHER}).
  *
- * <p>Raising a priority needs {@code CAP_SYS_NICE}. Without it VMs are never started low
+ * <p>Leaving {@code SCHED_IDLE} needs {@code CAP_SYS_NICE}. Without it VMs are never started low
  * ({@link #backgroundPrefix} is empty), since they could not be raised again. Raising goes through
- * {@code setpriority(2)} via the foreign-function API (run the JVM with
+ * {@code sched_setscheduler(2)} via the foreign-function API (run the JVM with
  * {@code --enable-native-access=ALL-UNNAMED} to keep it quiet).
  */
 public final class CpuPriority {
     private static final Logger log = LoggerFactory.getLogger(CpuPriority.class);
-    static final int BACKGROUND_NICE = 10;
     private static final int CAP_SYS_NICE = 23;
-    private static final int PRIO_PROCESS = 0;
-    /** A pid no process can have: setpriority fails with ESRCH and changes nothing. */
+    private static final int SCHED_OTHER = 0;
+    /** A pid no process can have: sched_setscheduler fails with ESRCH and changes nothing. */
     private static final long NO_SUCH_PROCESS = -1;
-    private static final Path NICE = Path.of("/usr/bin/nice");
-    private static final boolean CAN_RAISE = hasCapSysNice() && Files.isExecutable(NICE);
+    private static final Path CHRT = Path.of("/usr/bin/chrt");
+    private static final boolean CAN_RAISE = hasCapSysNice() && Files.isExecutable(CHRT);
 
     private CpuPriority() {
     }
@@ -42,11 +44,11 @@ public final class CpuPriority {
             return List.of();
         }
         setNormal(NO_SUCH_PROCESS);   // links and runs the native call once now (~15 ms the first time), not at a hand-out
-        return List.of(NICE.toString(), "-n", Integer.toString(BACKGROUND_NICE));
+        return List.of(CHRT.toString(), "--idle", "0");
     }
 
     /**
-     * Gives every thread of process {@code pid} the normal priority (nice 0). The main thread goes
+     * Puts every thread of process {@code pid} under the normal policy. The main thread goes
      * first, so threads it starts meanwhile inherit the new priority; a second pass catches the rest.
      * Failures are logged: a VM left low still works, only slower under load.
      */
@@ -72,9 +74,9 @@ public final class CpuPriority {
 
     private static int setNormal(long tid) {
         try {
-            return (int) Native.SETPRIORITY.invokeExact(PRIO_PROCESS, (int) tid, 0) == 0 ? 0 : 1;
+            return (int) Native.SCHED_SETSCHEDULER.invokeExact((int) tid, SCHED_OTHER, Native.PRIORITY_ZERO) == 0 ? 0 : 1;
         } catch (Throwable e) {
-            log.debug("setpriority({}) failed: {}", tid, e.toString());
+            log.debug("sched_setscheduler({}) failed: {}", tid, e.toString());
             return 1;
         }
     }
@@ -91,8 +93,10 @@ public final class CpuPriority {
 
     /** Looked up on first use only, so processes that never raise a priority never touch native code. */
     private static final class Native {
-        static final MethodHandle SETPRIORITY = Linker.nativeLinker().downcallHandle(
-                Linker.nativeLinker().defaultLookup().find("setpriority").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+        static final MethodHandle SCHED_SETSCHEDULER = Linker.nativeLinker().downcallHandle(
+                Linker.nativeLinker().defaultLookup().find("sched_setscheduler").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+        /** {@code struct sched_param} with {@code sched_priority} 0, the only value SCHED_OTHER takes. */
+        static final MemorySegment PRIORITY_ZERO = Arena.global().allocate(ValueLayout.JAVA_INT);
     }
 }
