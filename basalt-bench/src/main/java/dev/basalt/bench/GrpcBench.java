@@ -88,10 +88,9 @@ final class GrpcBench {
                     m[2] - m[0] <= 1.0);
             report.add("  the same with a timeout (in-process; unix socket)", String.format("%+.2f; %+.2f ms", m[4] - m[3], m[5] - m[3]),
                     "≤ 1 ms", m[4] - m[3] <= 1.0 && m[5] - m[3] <= 1.0);
-            report.note(String.format("gRPC overhead: medians of %d interleaved samples of each way after a warm-up. basaltd runs a "
-                    + "Run without a timeout through the port's start() (so cancelling it kills even a silent process: the guest opens "
-                    + "and closes a stdin pipe), one with a timeout through the port's streamed exec (the embedded figure then is "
-                    + "%.2f ms).", SAMPLES, m[3]));
+            report.note(String.format("gRPC overhead: medians of %d interleaved samples of each way after a warm-up; basaltd runs "
+                    + "both through the port's streamed exec (the embedded figure of the one with a timeout is %.2f ms).",
+                    SAMPLES, m[3]));
         } finally {
             manager.remove(id);
         }

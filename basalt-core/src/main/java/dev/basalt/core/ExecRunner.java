@@ -47,6 +47,7 @@ final class ExecRunner {
     ExecResult runStreaming(AgentClient agent, ExecRequest request, ExecOutput output) {
         long start = System.nanoTime();
         try (ExecSession session = agent.exec(spec(request))) {
+            output.started(session::cancel);
             feedStdin(session, request);
             ExecEvent.Exited exit = drain(session, output, hostDeadline(request));
             return new ExecResult(exitStatus(exit), new byte[0], new byte[0], false,
@@ -57,6 +58,7 @@ final class ExecRunner {
     /** Starts an interactive process; {@code onDone} runs once when it has exited or was closed. */
     ExecProcess start(AgentClient agent, ExecRequest request, ExecOutput output, Runnable onDone) {
         ExecSession session = agent.exec(spec(request).withStdin());
+        output.started(session::cancel);
         CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
         Thread.ofVirtual().name("exec-output-" + session.pid()).start(() -> {
             try {

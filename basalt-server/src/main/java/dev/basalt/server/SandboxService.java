@@ -217,13 +217,10 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
     // ---- commands ----
 
     /**
-     * Run: the port's streamed {@code exec} on a worker thread, output forwarded with flow control. When
-     * the client cancels, the next output callback throws, which makes the core cancel the guest process.
-     * A process that prints nothing would never see that callback, and the port has no other way to
-     * abort a streamed exec (interrupting the worker is unsafe: it may be writing to the agent channel);
-     * so a command without a timeout runs through {@code start()}, whose handle the cancellation closes,
-     * and one with a timeout through {@code exec}, where the guest's timeout bounds a cancelled silent
-     * process.
+     * Run: the port's streamed {@code exec} on a worker thread, output forwarded with flow control.
+     * When the client cancels, the process is killed: through the kill action the port hands to
+     * {@link ExecOutput#started} (so even a process that prints nothing ends), and a chunk that
+     * arrives after the cancellation fails its callback, which cancels the process too.
      */
     @Override
     public void run(RunRequest request, StreamObserver<RunResponse> observer) {
@@ -234,32 +231,23 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
             long start = System.nanoTime();
             ExecOutput output = cancellable(out, b -> RunResponse.newBuilder().setStdout(b).build(),
                     b -> RunResponse.newBuilder().setStderr(b).build());
-            ExitStatus exit = exec.timeout() != null ? sandboxes.exec(id, exec, output).exit() : runStarted(id, exec, output, out);
+            ExitStatus exit = sandboxes.exec(id, exec, output).exit();
             out.send(RunResponse.newBuilder().setExit(ProtoMapper.toProto(exit,
                     Duration.ofNanos(System.nanoTime() - start))).build());
         }));
     }
 
-    /** Run of a command without a timeout: through {@code start()}, so a cancellation can kill even a silent process. */
-    private ExitStatus runStarted(String id, ExecRequest exec, ExecOutput output, Outbound<RunResponse> out) {
-        try (ExecProcess process = sandboxes.start(id, exec, output)) {
-            out.onCancel(process::close);
-            byte[] stdin = exec.stdin();
-            if (stdin == null) {
-                process.closeStdin();
-            } else {
-                worker("grpc-run-stdin-" + process.pid(), () -> feed(process, stdin));
-            }
-            return process.awaitExit(FOREVER);
-        }
-    }
-
     /**
-     * Output forwarded to a server stream; once the client has cancelled, the next chunk throws, which
-     * makes the core cancel the guest process.
+     * Output forwarded to a server stream; a cancellation by the client kills the process (through
+     * the kill action of {@link ExecOutput#started}), and a chunk sent after it throws.
      */
     private static <T> ExecOutput cancellable(Outbound<T> out, Function<ByteString, T> stdout, Function<ByteString, T> stderr) {
         return new ExecOutput() {
+            @Override
+            public void started(Runnable kill) {
+                out.onCancel(kill);
+            }
+
             @Override
             public void stdout(byte[] chunk) {
                 if (!out.send(stdout.apply(ByteString.copyFrom(chunk)))) {
@@ -274,15 +262,6 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
                 }
             }
         };
-    }
-
-    private static void feed(ExecProcess process, byte[] stdin) {
-        try {
-            process.writeStdin(stdin);
-            process.closeStdin();
-        } catch (RuntimeException e) {
-            // the process exited without reading all of its stdin: like a closed pipe, not an error
-        }
     }
 
     @Override

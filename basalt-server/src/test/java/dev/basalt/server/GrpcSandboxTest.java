@@ -199,6 +199,24 @@ class GrpcSandboxTest {
     }
 
     @Test
+    void cancellingASilentRunKillsTheGuestProcess(GrpcVms.Stack s) throws Exception {
+        String id = s.sharedId();
+        io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
+        var run = java.util.concurrent.CompletableFuture.runAsync(
+                () -> call.run(() -> s.client().exec(id, ExecRequest.of("sleep", "1000"))));
+        await(() -> guestCommandLines(s, id).contains("sleep 1000"));
+        call.cancel(null);
+        assertThatThrownBy(run::get).hasCauseInstanceOf(BasaltException.Unavailable.class);
+        await(() -> !guestCommandLines(s, id).contains("sleep 1000"));
+        await(() -> s.client().inspect(id).execsInFlight() == 0);
+    }
+
+    private static String guestCommandLines(GrpcVms.Stack s, String id) {
+        return s.client().exec(id, ExecRequest.of("sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"))
+                .stdoutText();
+    }
+
+    @Test
     void checkpointRestoreForkAndTheirErrors(GrpcVms.Stack s) {
         var c = s.client();
         String id = s.sharedId();

@@ -37,6 +37,10 @@ class MetricsTest {
                 client.exec(created.id(), ExecRequest.of("true"));
                 client.exec(created.id(), ExecRequest.of("echo", "x").withTimeout(java.time.Duration.ofMinutes(1)),
                         dev.basalt.api.ExecOutput.discard());
+                try (var process = client.start(created.id(), ExecRequest.of("cat"), dev.basalt.api.ExecOutput.discard())) {
+                    process.closeStdin();
+                    assertThat(process.awaitExit(java.time.Duration.ofMinutes(1)).success()).isTrue();
+                }
                 assertThatThrownBy(() -> client.inspect("000000000000")).isInstanceOf(BasaltException.NotFound.class);
 
                 HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
@@ -46,8 +50,8 @@ class MetricsTest {
                 String text = response.body();
                 assertThat(value(text, "basalt_sandbox_create_seconds_count{mode=\"wait\",outcome=\"ok\"}")).isEqualTo(1);
                 assertThat(text).contains("basalt_sandbox_create_seconds_bucket{mode=\"wait\",outcome=\"ok\",le=");
-                // Run is the port's streamed exec on the server when it has a timeout, else a started process
-                assertThat(value(text, "basalt_exec_seconds_count{mode=\"streamed\",outcome=\"ok\"}")).isEqualTo(1);
+                // a Run is the port's streamed exec on the server, an Exec a started process
+                assertThat(value(text, "basalt_exec_seconds_count{mode=\"streamed\",outcome=\"ok\"}")).isEqualTo(2);
                 assertThat(value(text, "basalt_exec_seconds_count{mode=\"process\",outcome=\"ok\"}")).isEqualTo(1);
                 assertThat(text).contains("basalt_exec_seconds_bucket{mode=\"streamed\",outcome=\"ok\",le=");
                 assertThat(value(text, "basalt_sandboxes{state=\"READY\"}") + value(text, "basalt_sandboxes{state=\"RUNNING\"}"))
