@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -144,11 +145,26 @@ static int child(void *arg)
  * exits 127 and is reaped as an unknown pid), or -1 with errno set if none could be made. */
 static pid_t start_child(struct launch *l, char **env)
 {
-    /* only one child starts at a time and the agent waits for it: one stack is enough */
-    static char stack[256 * 1024] __attribute__((aligned(16)));
+    /* Only one child starts at a time and the agent waits for it: one stack is enough. It is as
+     * large as exec's own limit on arguments can make execvp's script fallback (one pointer per
+     * argument on the stack), reserved but only touched as used, with a guard page below: an
+     * overflow kills the child instead of writing over the agent's memory. */
+    static char *stack;
+    enum { STACK_SIZE = 8 << 20, GUARD = 4096 };
+    if (!stack) {
+        char *m = mmap(NULL, STACK_SIZE + GUARD, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+        if (m == MAP_FAILED)
+            return -1;
+        if (mprotect(m, GUARD, PROT_NONE) < 0) {
+            munmap(m, STACK_SIZE + GUARD);
+            return -1;
+        }
+        stack = m + GUARD;
+    }
     char **saved = environ;
     environ = env;
-    pid_t pid = clone(child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, l);
+    pid_t pid = clone(child, stack + STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, l);
     int err = errno;
     environ = saved;
     errno = err;

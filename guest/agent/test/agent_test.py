@@ -100,6 +100,24 @@ def test_exec_path_search(a):
         shutil.rmtree(d)
 
 
+def test_exec_many_arguments(a):
+    """A child starts on the agent's own spawn stack: a script without #! and ~150,000 arguments
+    (execvp's fallback to sh puts a pointer per argument on that stack) runs, and the agent
+    goes on answering."""
+    d = tempfile.mkdtemp(prefix="agent-args-")
+    try:
+        script = os.path.join(d, "count")
+        with open(script, "w") as f:
+            f.write('echo "$#"\n')
+        os.chmod(script, 0o755)
+        _, out, err, end = run(a, [script] + ["x"] * 150000)
+        assert out == b"150000\n" and end.value == 0, (out[:100], err[:200], end)
+        _, out, _, _ = run(a, ["echo", "still", "here"])
+        assert out == b"still here\n", out
+    finally:
+        shutil.rmtree(d)
+
+
 def test_signal_and_cancel(a):
     s = a.exec_(["sleep", "100"])
     assert a.recv(s).type == T["EXEC_STARTED"]
