@@ -16,6 +16,11 @@ import org.slf4j.LoggerFactory;
  */
 final class RefillingPool<T> implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RefillingPool.class);
+    /**
+     * A refill starts only once nothing was taken for this long, so that it does not compete for
+     * the CPU with what was just handed out (its first operations) or with the rest of a burst.
+     */
+    private static final long QUIET_MILLIS = 100;
 
     private final String name;
     private final int target;
@@ -23,12 +28,6 @@ final class RefillingPool<T> implements AutoCloseable {
     private final Consumer<T> disposer;
     private final Deque<T> items = new ArrayDeque<>();
     private final Thread refiller;
-    /**
-     * A refill starts only once nothing was taken for this long, so that it does not compete for
-     * the CPU with what was just handed out (its first operations) or with the rest of a burst.
-     */
-    private static final long QUIET_MILLIS = 100;
-
     private long lastTakeNanos;
     private long hits;
     private long misses;
