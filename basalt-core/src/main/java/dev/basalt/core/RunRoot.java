@@ -28,6 +28,9 @@ public final class RunRoot {
     private static final Logger log = LoggerFactory.getLogger(RunRoot.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String OWNER_FILE = "owner.json";
+    /** This process, as every sandbox directory records it (read once: the start time costs a /proc read). */
+    private static final long OWNER_PID = ProcessHandle.current().pid();
+    private static final String OWNER_START = ProcessHandle.current().info().startInstant().map(Object::toString).orElse("");
     /** Names of the directories this class creates: sandbox ids (and template builders' "t…" ids). */
     private static final java.util.regex.Pattern SANDBOX_DIR = java.util.regex.Pattern.compile("t?[0-9a-f]{11,12}");
 
@@ -84,11 +87,7 @@ public final class RunRoot {
     }
 
     private static void writeOwner(Path dir, long vmmPid) throws IOException {
-        ProcessHandle self = ProcessHandle.current();
-        Map<String, Object> owner = Map.of(
-                "ownerPid", self.pid(),
-                "ownerStart", self.info().startInstant().map(Object::toString).orElse(""),
-                "vmmPid", vmmPid);
+        Map<String, Object> owner = Map.of("ownerPid", OWNER_PID, "ownerStart", OWNER_START, "vmmPid", vmmPid);
         Path tmp = dir.resolve(OWNER_FILE + ".tmp");
         JSON.writeValue(tmp.toFile(), owner);
         Files.move(tmp, dir.resolve(OWNER_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE);

@@ -97,7 +97,7 @@ final class SandboxBuilder {
      */
     void fromStandby(ManagedSandbox sandbox, PoolSet.Standby standby) {
         standby.vm().toForeground();
-        adopt(sandbox, standby.vm());
+        attach(sandbox, standby.vm());          // its directory records the VMM since standby() launched it
         giveIdentity(sandbox, standby.agent(), System.nanoTime() + sandbox.spec().bootTimeout().toNanos());
     }
 
@@ -159,13 +159,17 @@ final class SandboxBuilder {
     }
 
     private static void giveIdentity(ManagedSandbox sandbox, AgentClient agent, long deadline) {
+        long start = System.nanoTime();
         try {
             agent.identity(sandbox.id(), Instant.now(), seed(), remaining(deadline));
         } catch (RuntimeException e) {
             agent.close();
             throw new BasaltException.Unavailable("the restored guest refused its new identity: " + e.getMessage(), e);
         }
+        long given = System.nanoTime();
         becomeReady(sandbox, agent);
+        log.debug("sandbox {}: identity {} us, ready {} us", sandbox.id(), (given - start) / 1000,
+                (System.nanoTime() - given) / 1000);
     }
 
     private static byte[] seed() {
@@ -179,8 +183,12 @@ final class SandboxBuilder {
     }
 
     private VmHandle adopt(ManagedSandbox sandbox, VmHandle vm) {
-        sandbox.attach(vm);
         runRoot.recordVmm(sandbox.dir(), vm.pid());
+        return attach(sandbox, vm);
+    }
+
+    private static VmHandle attach(ManagedSandbox sandbox, VmHandle vm) {
+        sandbox.attach(vm);
         vm.exited().thenAccept(sandbox::onVmExit);
         return vm;
     }
