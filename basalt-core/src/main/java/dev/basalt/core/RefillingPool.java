@@ -103,6 +103,9 @@ final class RefillingPool<T> implements AutoCloseable {
                 item = factory.get();
                 backoffMillis = 0;
             } catch (RuntimeException e) {
+                if (isClosed()) {
+                    return;                 // interrupted by close(): the factory cleaned up after itself
+                }
                 backoffMillis = Math.min(30_000, Math.max(500, backoffMillis * 2));
                 log.warn("pool {}: cannot make an item ({}); retrying in {} ms", name, e.getMessage(), backoffMillis);
                 try {
@@ -120,13 +123,21 @@ final class RefillingPool<T> implements AutoCloseable {
                 }
             }
             if (!keep) {
+                Thread.interrupted();       // close()'s interrupt came too late to stop the factory
                 disposer.accept(item);
                 return;
             }
         }
     }
 
-    /** Stops refilling and disposes of every item still in the pool. */
+    private synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Stops refilling (an item being made is abandoned: the refill thread is interrupted, which
+     * makes the factory give up and clean up) and disposes of every item still in the pool.
+     */
     @Override
     public void close() {
         synchronized (this) {
@@ -134,6 +145,7 @@ final class RefillingPool<T> implements AutoCloseable {
             notifyAll();
         }
         if (refiller != null) {
+            refiller.interrupt();
             try {
                 refiller.join();
             } catch (InterruptedException e) {

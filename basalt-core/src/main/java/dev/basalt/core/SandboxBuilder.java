@@ -25,6 +25,8 @@ final class SandboxBuilder {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** Throw-away execs a pool item runs before it is pooled (see {@link #warmUp}). */
     private static final int POOL_WARM_UP_EXECS = 3;
+    /** The least time a pool item may take to be made (see {@link #prepareTimeout}). */
+    private static final Duration POOL_PREPARE_TIMEOUT = Duration.ofMinutes(10);
 
     private final Hypervisor hypervisor;
     private final RunRoot runRoot;
@@ -82,7 +84,7 @@ final class SandboxBuilder {
     void fromTemplate(ManagedSandbox sandbox, TemplateCache.Template template, boolean forPool) {
         var vmSpec = vmSpec(sandbox.id(), sandbox.dir(), template.image(), sandbox.spec(),
                 new MemoryBacking.PrivateFile(template.memoryFile()), true, forPool);
-        long deadline = System.nanoTime() + sandbox.spec().bootTimeout().toNanos();
+        long deadline = System.nanoTime() + prepareTimeout(sandbox.spec(), forPool).toNanos();
         VmHandle vm = launch(sandbox, vmSpec);
         AgentClient agent = resume(sandbox.id(), vm, template.stateFile(), false, deadline);
         if (forPool) {
@@ -108,7 +110,7 @@ final class SandboxBuilder {
      * the sandbox's real identity, which replaces all of it.
      */
     PoolSet.Standby standby(String id, Path dir, TemplateCache.Template template, SandboxSpec spec) {
-        long deadline = System.nanoTime() + spec.bootTimeout().toNanos();
+        long deadline = System.nanoTime() + prepareTimeout(spec, true).toNanos();
         VmHandle vm = hypervisor.launch(vmSpec(id, dir, template.image(), spec,
                 new MemoryBacking.PrivateFile(template.memoryFile()), true, true));
         runRoot.recordVmm(dir, vm.pid());
@@ -121,6 +123,16 @@ final class SandboxBuilder {
             vm.kill();
             throw e;
         }
+    }
+
+    /**
+     * How long making a VM from a template may take. A pool item runs under {@code SCHED_IDLE},
+     * which on a saturated host gets a tiny share of the CPU, and nobody waits for it: it gets at
+     * least {@link #POOL_PREPARE_TIMEOUT} instead of the spec's boot timeout (a broken image is
+     * caught before, when its template boots with the normal priority and timeout).
+     */
+    private static Duration prepareTimeout(SandboxSpec spec, boolean forPool) {
+        return forPool && spec.bootTimeout().compareTo(POOL_PREPARE_TIMEOUT) < 0 ? POOL_PREPARE_TIMEOUT : spec.bootTimeout();
     }
 
     /**

@@ -62,6 +62,24 @@ class PoolTest {
     }
 
     @Test
+    void closingWhilePoolsFillLeavesNothingBehind() throws Exception {
+        for (long afterMillis : new long[] {300, 1500}) {   // while the template boots; while items are made
+            Path runRoot = Files.createTempDirectory("basalt-pool-test");
+            var config = privateDirs(runRoot).withPools(List.of(new PoolConfig(SandboxSpec.defaults(), 1, 1)));
+            SandboxManager m = new SandboxManager(config, QemuHypervisor.detect());
+            Thread.sleep(afterMillis);
+            long start = System.nanoTime();
+            m.close();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("close does not wait for items being made")
+                    .isLessThan(Duration.ofSeconds(10));
+            assertThat(vmmsUnder(runRoot)).as("no QEMU left after closing at %d ms", afterMillis).isEmpty();
+            try (var left = Files.list(runRoot)) {
+                assertThat(left.toList()).as("no sandbox directory left").isEmpty();
+            }
+        }
+    }
+
+    @Test
     void poolsThatCannotFitAreRefused() throws Exception {
         Path runRoot = Files.createTempDirectory("basalt-pool-test");
         var config = privateDirs(runRoot).withPools(List.of(new PoolConfig(SandboxSpec.defaults().withMemoryMib(65536), 200, 0)));

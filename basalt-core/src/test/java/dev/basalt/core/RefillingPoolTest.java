@@ -55,6 +55,28 @@ class RefillingPoolTest {
         }
     }
 
+    @Test
+    void closeAbandonsAnItemBeingMade() throws Exception {
+        var entered = new java.util.concurrent.CountDownLatch(1);
+        var interrupted = new java.util.concurrent.atomic.AtomicBoolean();
+        var pool = new RefillingPool<Integer>("slow", 1, () -> {
+            entered.countDown();
+            try {
+                Thread.sleep(Duration.ofMinutes(10));     // a pool VM starved of CPU
+                return 1;
+            } catch (InterruptedException e) {
+                interrupted.set(true);
+                throw new IllegalStateException("interrupted", e);
+            }
+        }, i -> { });
+        assertThat(entered.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        long start = System.nanoTime();
+        pool.close();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(interrupted).isTrue();
+        assertThat(pool.ready()).isZero();
+    }
+
     private static void awaitReady(RefillingPool<?> pool, int n) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (pool.ready() < n && System.nanoTime() < deadline) {

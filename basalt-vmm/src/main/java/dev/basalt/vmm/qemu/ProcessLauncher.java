@@ -60,6 +60,8 @@ public final class ProcessLauncher {
         try {
             return started.get();
         } catch (InterruptedException e) {
+            // the forker thread starts it all the same: end it then, so that nothing is left behind
+            started.thenAccept(Process::destroyForcibly);
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting " + command.getFirst(), e);
         } catch (ExecutionException e) {
