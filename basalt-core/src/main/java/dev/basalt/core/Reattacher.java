@@ -47,7 +47,7 @@ final class Reattacher {
         }
         long pid = row.vmmPid() > 0 ? row.vmmPid() : runRoot.recordedVmmPid(dir);
         VmSpec spec = new VmSpec(row.id(), image.kernel(), image.initrd(), image.cmdlineExtra(), stored.vcpus(),
-                stored.memoryMib(), image.acpi(), dir, dieWithParent, stored.memory(), false, false);
+                stored.memoryMib(), image.acpi(), dir, dieWithParent, stored.memory(), null, false);
         VmHandle vm;
         try {
             vm = hypervisor.attach(spec, pid);

@@ -39,12 +39,12 @@ final class SandboxBuilder {
     }
 
     /** The VM of {@code sandbox}: the image's machine with the spec's size. */
-    VmSpec vmSpec(String name, Path dir, GuestImage image, SandboxSpec spec, MemoryBacking memory, boolean incoming) {
+    VmSpec vmSpec(String name, Path dir, GuestImage image, SandboxSpec spec, MemoryBacking memory, Path incoming) {
         return vmSpec(name, dir, image, spec, memory, incoming, false);
     }
 
     private VmSpec vmSpec(String name, Path dir, GuestImage image, SandboxSpec spec, MemoryBacking memory,
-                          boolean incoming, boolean background) {
+                          Path incoming, boolean background) {
         return new VmSpec(name, image.kernel(), image.initrd(), image.cmdlineExtra(), spec.vcpus(), spec.memoryMib(),
                 image.acpi(), dir, dieWithParent, memory, incoming, background);
     }
@@ -52,7 +52,7 @@ final class SandboxBuilder {
     /** Recipe 1: boot the image's kernel and wait for the agent's first answer. */
     void forBoot(ManagedSandbox sandbox, GuestImage image, SandboxSpec spec, MemoryBacking memory) {
         long deadline = System.nanoTime() + spec.bootTimeout().toNanos();
-        VmHandle vm = launch(sandbox, vmSpec(sandbox.id(), sandbox.dir(), image, spec, memory, false));
+        VmHandle vm = launch(sandbox, vmSpec(sandbox.id(), sandbox.dir(), image, spec, memory, null));
         Duration remaining = remaining(deadline);
         AgentClient agent;
         try {
@@ -66,13 +66,13 @@ final class SandboxBuilder {
     }
 
     /**
-     * Recipe 2: load {@code state} into a VM launched with {@code incoming}, resume it and give the
+     * Recipe 2: launch {@code incoming}, load the state it names ({@link VmSpec#incoming()}), resume it and give the
      * guest the sandbox's identity.
      */
-    void fromState(ManagedSandbox sandbox, VmSpec incoming, Path state, boolean ramInStream, Duration timeout) {
+    void fromState(ManagedSandbox sandbox, VmSpec incoming, boolean ramInStream, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         VmHandle vm = launch(sandbox, incoming);
-        AgentClient agent = resume(sandbox.id(), vm, state, ramInStream, deadline);
+        AgentClient agent = resume(sandbox.id(), vm, ramInStream, deadline);
         giveIdentity(sandbox, agent, deadline);
     }
 
@@ -83,10 +83,10 @@ final class SandboxBuilder {
      */
     void fromTemplate(ManagedSandbox sandbox, TemplateCache.Template template, boolean forPool) {
         var vmSpec = vmSpec(sandbox.id(), sandbox.dir(), template.image(), sandbox.spec(),
-                new MemoryBacking.PrivateFile(template.memoryFile()), true, forPool);
+                new MemoryBacking.PrivateFile(template.memoryFile()), template.stateFile(), forPool);
         long deadline = System.nanoTime() + prepareTimeout(sandbox.spec(), forPool).toNanos();
         VmHandle vm = launch(sandbox, vmSpec);
-        AgentClient agent = resume(sandbox.id(), vm, template.stateFile(), false, deadline);
+        AgentClient agent = resume(sandbox.id(), vm, false, deadline);
         if (forPool) {
             warmUp(agent, deadline);
         }
@@ -112,10 +112,10 @@ final class SandboxBuilder {
     PoolSet.Standby standby(String id, Path dir, TemplateCache.Template template, SandboxSpec spec) {
         long deadline = System.nanoTime() + prepareTimeout(spec, true).toNanos();
         VmHandle vm = hypervisor.launch(vmSpec(id, dir, template.image(), spec,
-                new MemoryBacking.PrivateFile(template.memoryFile()), true, true));
+                new MemoryBacking.PrivateFile(template.memoryFile()), template.stateFile(), true));
         runRoot.recordVmm(dir, vm.pid());
         try {
-            AgentClient agent = resume(id, vm, template.stateFile(), false, deadline);
+            AgentClient agent = resume(id, vm, false, deadline);
             agent.identity(id, Instant.now(), seed(), remaining(deadline));
             warmUp(agent, deadline);
             return new PoolSet.Standby(id, dir, vm, agent);
@@ -150,13 +150,13 @@ final class SandboxBuilder {
     }
 
     /** Connects the agent socket, loads the state, runs the guest and waits for the agent's HELLO. */
-    private AgentClient resume(String id, VmHandle vm, Path state, boolean ramInStream, long deadline) {
+    private AgentClient resume(String id, VmHandle vm, boolean ramInStream, long deadline) {
         long start = System.nanoTime();
         AgentTransport transport = null;
         try {
             // Connect before the guest runs: the restored virtio port then finds its host present.
             transport = UnixSocketTransport.connect(vm.spec().agentSocket(), remaining(deadline));
-            vm.loadState(state, ramInStream);
+            vm.loadState(ramInStream);
             long loaded = System.nanoTime();
             vm.resume();
             AgentClient agent = AgentClient.connect(transport, remaining(deadline));

@@ -157,7 +157,7 @@ final class SnapshotOps {
         ManagedSandbox sandbox = registry.register(spec, image, origin);
         try {
             builder.fromState(sandbox, builder.vmSpec(sandbox.id(), sandbox.dir(), image, spec,
-                    new MemoryBacking.Anonymous(), true), state, true, spec.bootTimeout());
+                    new MemoryBacking.Anonymous(), state), true, spec.bootTimeout());
             return sandbox;
         } catch (RuntimeException e) {
             String reason = e.getMessage() + sandbox.diagnostics();

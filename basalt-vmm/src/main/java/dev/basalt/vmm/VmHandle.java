@@ -55,13 +55,14 @@ public interface VmHandle {
     void saveState(Path file);
 
     /**
-     * Loads a state written by {@link #saveState} into a VM launched with {@link VmSpec#incoming()};
-     * the VM stays paused until {@link #resume()}. Only once, right after launch.
+     * Loads the state written by {@link #saveState} that the VM was launched for
+     * ({@link VmSpec#incoming()}); the VM stays paused until {@link #resume()}. Only once, right
+     * after launch.
      *
      * @param ramInStream whether the state holds the RAM (false for a template's state, whose RAM is
      *                    the memory file this VM maps)
      */
-    void loadState(Path file, boolean ramInStream);
+    void loadState(boolean ramInStream);
 
     /** Human-readable explanation of why the process ended, from QEMU's own log; empty if nothing. */
     String vmmLogTail(int maxBytes);

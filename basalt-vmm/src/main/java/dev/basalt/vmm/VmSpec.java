@@ -18,12 +18,14 @@ import java.util.Objects;
  * @param dieWithParent kill the VM when the launching process dies (embedded use); false for a
  *                      daemon that reattaches after a restart
  * @param memory        where the guest RAM lives
- * @param incoming      start paused, waiting for a saved state ({@code -incoming defer}) instead of booting
+ * @param incoming      the saved state this VM starts paused for, instead of booting: QEMU waits for it
+ *                      ({@code -incoming defer}) and inherits the file open, so loading it needs no
+ *                      helper process; null to boot
  * @param background    start at a low CPU priority: a VM prepared for a pool, raised by
  *                      {@link VmHandle#toForeground()} when the pool hands it out
  */
 public record VmSpec(String name, Path kernel, Path initrd, String cmdlineExtra, int vcpus, int memoryMib,
-                     boolean acpi, Path runDir, boolean dieWithParent, MemoryBacking memory, boolean incoming,
+                     boolean acpi, Path runDir, boolean dieWithParent, MemoryBacking memory, Path incoming,
                      boolean background) {
     public VmSpec {
         Objects.requireNonNull(name, "name");
@@ -43,13 +45,7 @@ public record VmSpec(String name, Path kernel, Path initrd, String cmdlineExtra,
     public VmSpec(String name, Path kernel, Path initrd, String cmdlineExtra, int vcpus, int memoryMib,
                   boolean acpi, Path runDir, boolean dieWithParent) {
         this(name, kernel, initrd, cmdlineExtra, vcpus, memoryMib, acpi, runDir, dieWithParent,
-                new MemoryBacking.Anonymous(), false, false);
-    }
-
-    /** The same machine under another name and directory, with other memory, booting or waiting for state. */
-    public VmSpec reshaped(String newName, Path newRunDir, MemoryBacking newMemory, boolean newIncoming) {
-        return new VmSpec(newName, kernel, initrd, cmdlineExtra, vcpus, memoryMib, acpi, newRunDir, dieWithParent,
-                newMemory, newIncoming, false);
+                new MemoryBacking.Anonymous(), null, false);
     }
 
     /** The unix socket the guest agent's virtio-serial port is connected to. */

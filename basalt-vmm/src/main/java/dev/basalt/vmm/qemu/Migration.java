@@ -8,7 +8,9 @@ import java.util.Map;
 
 /**
  * Saving and loading VM state through QEMU's migration, to and from a file. QEMU 7.2 has no
- * {@code file:} migration URI, so the stream goes through {@code exec:cat}. With
+ * {@code file:} migration URI: a state is saved through {@code exec:cat}, and loaded from a
+ * descriptor QEMU inherits open on the state file ({@link ProcessLauncher#INHERITED_FD}; no helper
+ * processes: 0.8 instead of 4.8 ms for a template's state). With
  * {@code x-ignore-shared} the stream leaves out RAM that lives in a shared file (templates: ~60 KB
  * of device state instead of the whole RAM).
  */
@@ -29,9 +31,10 @@ final class Migration {
         await(qmp, "save state to " + file);
     }
 
+    /** Loads the state QEMU inherited open as {@link ProcessLauncher#INHERITED_FD} ({@code file} names it in errors). */
     static void load(QmpClient qmp, Path file, boolean ignoreShared) {
         setIgnoreShared(qmp, ignoreShared);
-        qmp.execute("migrate-incoming", Map.of("uri", "exec:cat " + shellQuote(file)));
+        qmp.execute("migrate-incoming", Map.of("uri", "fd:" + ProcessLauncher.INHERITED_FD));
         await(qmp, "load state from " + file);
     }
 

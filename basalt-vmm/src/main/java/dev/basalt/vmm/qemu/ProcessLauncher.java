@@ -26,6 +26,8 @@ public final class ProcessLauncher {
         return t;
     });
     private static final String SETPRIV = "/usr/bin/setpriv";
+    /** The descriptor number of {@code start}'s inherited file. */
+    public static final int INHERITED_FD = 3;
 
     private ProcessLauncher() {
     }
@@ -33,17 +35,24 @@ public final class ProcessLauncher {
     /**
      * Starts {@code command} with stdin from /dev/null and stdout+stderr appended to {@code log}.
      *
+     * @param inherited     a file the process gets open for reading as descriptor {@value #INHERITED_FD}
+     *                      (through {@code sh -c 'exec "$@" 3<file'}: the JDK passes no other
+     *                      descriptors), or null. Not stdin: a process that closes its stdin frees
+     *                      descriptor 0 for its next pipe, which QEMU's {@code exec:} helpers then lose
      * @param dieWithParent SIGKILL the child when this JVM dies
      * @param background    start it at a low CPU priority ({@link CpuPriority})
      */
-    public static Process start(List<String> command, Path log, boolean dieWithParent, boolean background)
-            throws IOException {
+    public static Process start(List<String> command, Path inherited, Path log, boolean dieWithParent,
+                                boolean background) throws IOException {
         List<String> full = new ArrayList<>();
         if (dieWithParent && Files.isExecutable(Path.of(SETPRIV))) {
             full.addAll(List.of(SETPRIV, "--pdeathsig", "KILL", "--"));
         }
         if (background) {
             full.addAll(CpuPriority.backgroundPrefix());
+        }
+        if (inherited != null) {
+            full.addAll(List.of("/bin/sh", "-c", "exec \"$@\" " + INHERITED_FD + "<\"$0\"", inherited.toString()));
         }
         full.addAll(command);
         ProcessBuilder pb = new ProcessBuilder(full)

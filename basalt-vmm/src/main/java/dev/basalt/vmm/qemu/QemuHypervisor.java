@@ -120,7 +120,7 @@ public final class QemuHypervisor implements Hypervisor {
         log.debug("starting VM {}: {}", spec.name(), String.join(" ", cmd));
         Process process;
         try {
-            process = ProcessLauncher.start(cmd, spec.vmmLog(), spec.dieWithParent(), spec.background());
+            process = ProcessLauncher.start(cmd, spec.incoming(), spec.vmmLog(), spec.dieWithParent(), spec.background());
         } catch (IOException e) {
             throw new BasaltException.Internal("cannot start " + qemuBinary + ": " + e.getMessage(), e);
         }

@@ -116,11 +116,11 @@ final class QemuVm implements VmHandle {
     }
 
     @Override
-    public void loadState(Path file, boolean ramInStream) {
-        if (!spec.incoming()) {
+    public void loadState(boolean ramInStream) {
+        if (spec.incoming() == null) {
             throw new IllegalStateException("VM " + spec.name() + " was not launched to receive a state");
         }
-        Migration.load(qmp(), file, !ramInStream);
+        Migration.load(qmp(), spec.incoming(), !ramInStream);
     }
 
     @Override
