@@ -36,7 +36,7 @@ IMAGES_ALL=(default debian)
 # noreplace-smp keeps the LOCK prefixes a 1-vCPU guest would otherwise patch out one by one
 # at boot (~50 ms under TCG; TCG ignores them with one vCPU, KVM pays a few cycles each).
 # no_timer_check skips the boot check that the timer interrupt ticks (up to 10 ticks of
-# waiting; ~40 ms off a cold boot under TCG), as Kata Containers' and Firecracker's guests do.
+# waiting; ~10 ms off a cold boot under TCG), as Kata Containers' and Firecracker's guests do.
 DEFAULT_CMDLINE_EXTRA="noapictimer noreplace-smp no_timer_check"
 # -- debian: Debian's cloud kernel.
 KERNEL_META=linux-image-cloud-amd64
