@@ -66,8 +66,8 @@ final class SandboxBuilder {
     }
 
     /**
-     * Recipe 2: launch {@code incoming}, load the state it names ({@link VmSpec#incoming()}), resume it and give the
-     * guest the sandbox's identity.
+     * Recipe 2: launch {@code incoming}, load the state it names ({@link VmSpec#incoming()}), resume
+     * it and give the guest the sandbox's identity.
      */
     void fromState(ManagedSandbox sandbox, VmSpec incoming, boolean ramInStream, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -106,8 +106,8 @@ final class SandboxBuilder {
     /**
      * A restore-pool VM: launched on the template's memory, state loaded, resumed, the agent
      * answering, and the paths a hand-out runs exercised once so that TCG has translated them: an
-     * identity (its own id as hostname, a fresh seed) and the {@link #warmUp} execs. {@link #fromStandby} then gives
-     * the sandbox's real identity, which replaces all of it.
+     * identity (its own id as hostname, a fresh seed) and the {@link #warmUp} execs.
+     * {@link #fromStandby} then gives the sandbox's real identity, which replaces all of it.
      */
     PoolSet.Standby standby(String id, Path dir, TemplateCache.Template template, SandboxSpec spec) {
         long deadline = System.nanoTime() + prepareTimeout(spec, true).toNanos();
