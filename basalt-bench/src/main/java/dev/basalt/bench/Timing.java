@@ -27,21 +27,20 @@ final class Timing {
 
     /** Proportional set size of a process in MiB (its share of pages it shares with others). */
     static double pssMib(long pid) {
-        try {
-            return Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup")).stream()
-                    .filter(l -> l.startsWith("Pss:")).findFirst()
-                    .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024.0).orElse(Double.NaN);
-        } catch (IOException e) {
-            return Double.NaN;
-        }
+        return procKib(pid, "smaps_rollup", "Pss:") / 1024.0;
     }
 
     /** Resident set size of a process in MiB. */
     static double rssMib(long pid) {
+        return procKib(pid, "status", "VmRSS:") / 1024.0;
+    }
+
+    /** The kB figure of the line starting with {@code field} in /proc/PID/{@code file}; NaN if there is none. */
+    private static double procKib(long pid, String file, String field) {
         try {
-            return Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream()
-                    .filter(l -> l.startsWith("VmRSS:")).findFirst()
-                    .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024.0).orElse(Double.NaN);
+            return Files.readAllLines(Path.of("/proc", Long.toString(pid), file)).stream()
+                    .filter(l -> l.startsWith(field)).findFirst()
+                    .map(l -> (double) Long.parseLong(l.replaceAll("[^0-9]", ""))).orElse(Double.NaN);
         } catch (IOException e) {
             return Double.NaN;
         }
