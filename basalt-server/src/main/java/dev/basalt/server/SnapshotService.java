@@ -30,12 +30,12 @@ final class SnapshotService extends SnapshotServiceGrpc.SnapshotServiceImplBase 
     @Override
     public void checkpoint(CheckpointRequest request, StreamObserver<Snapshot> observer) {
         unary(observer, () -> ProtoMapper.toProto(sandboxes.checkpoint(Validation.id(request.getId()),
-                Validation.name(request.getName(), "snapshot name"))));
+                Validation.newSnapshotName(request.getName()))));
     }
 
     @Override
     public void restore(RestoreRequest request, StreamObserver<Sandbox> observer) {
-        unary(observer, () -> ProtoMapper.toProto(sandboxes.restore(Validation.name(request.getName(), "snapshot name"), request.getLabelsMap())));
+        unary(observer, () -> ProtoMapper.toProto(sandboxes.restore(Validation.snapshotName(request.getName()), request.getLabelsMap())));
     }
 
     @Override
@@ -53,7 +53,7 @@ final class SnapshotService extends SnapshotServiceGrpc.SnapshotServiceImplBase 
     @Override
     public void deleteSnapshot(DeleteSnapshotRequest request, StreamObserver<DeleteSnapshotResponse> observer) {
         unary(observer, () -> {
-            sandboxes.deleteSnapshot(Validation.name(request.getName(), "snapshot name"));
+            sandboxes.deleteSnapshot(Validation.snapshotName(request.getName()));
             return DeleteSnapshotResponse.getDefaultInstance();
         });
     }

@@ -15,14 +15,26 @@ final class Validation {
 
     /** {@code id} if it can name a sandbox: 1..128 printable characters. */
     static String id(String id) {
-        return name(id, "sandbox id");
+        return name(id, "sandbox id", " (basalt ls lists them)");
     }
 
-    /** {@code value} if it is 1..128 printable characters; {@code what} names it in the error. */
-    static String name(String value, String what) {
+    /** {@code name} if it can name an existing snapshot (the catalog checks the exact rules). */
+    static String snapshotName(String name) {
+        return name(name, "snapshot name", " (basalt snapshots lists them)");
+    }
+
+    /** {@code name} if it can name a new snapshot (the catalog checks the exact rules). */
+    static String newSnapshotName(String name) {
+        return name(name, "snapshot name", "");
+    }
+
+    /**
+     * {@code value} if it is 1..128 printable characters; {@code what} names it in the error, {@code hint}
+     * (appended to the error for an empty value) says where to find one.
+     */
+    private static String name(String value, String what, String hint) {
         if (value == null || value.isEmpty()) {
-            throw new BasaltException.InvalidArgument("the " + what + " is empty: give the " + what
-                    + " (basalt ls lists them)");
+            throw new BasaltException.InvalidArgument("the " + what + " is empty: give the " + what + hint);
         }
         if (value.length() > MAX_ID_LENGTH || !value.chars().allMatch(c -> c > 0x20 && c != 0x7f)) {
             throw new BasaltException.InvalidArgument("the " + what + " '" + printable(value) + "' is malformed: "

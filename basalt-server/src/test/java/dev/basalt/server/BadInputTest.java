@@ -8,6 +8,7 @@ import com.google.protobuf.ByteString;
 import dev.basalt.api.ExecOutput;
 import dev.basalt.api.ExecRequest;
 import dev.basalt.grpc.RemoteSandboxes;
+import dev.basalt.grpc.v1.CheckpointRequest;
 import dev.basalt.grpc.v1.Command;
 import dev.basalt.grpc.v1.ConsoleLogRequest;
 import dev.basalt.grpc.v1.CreateRequest;
@@ -16,10 +17,12 @@ import dev.basalt.grpc.v1.ExecStart;
 import dev.basalt.grpc.v1.InspectRequest;
 import dev.basalt.grpc.v1.ListRequest;
 import dev.basalt.grpc.v1.PingRequest;
+import dev.basalt.grpc.v1.RestoreRequest;
 import dev.basalt.grpc.v1.RunRequest;
 import dev.basalt.grpc.v1.RunResponse;
 import dev.basalt.grpc.v1.SandboxServiceGrpc;
 import dev.basalt.grpc.v1.SandboxSpec;
+import dev.basalt.grpc.v1.SnapshotServiceGrpc;
 import dev.basalt.grpc.v1.StopRequest;
 import dev.basalt.grpc.v1.UploadHeader;
 import dev.basalt.grpc.v1.UploadRequest;
@@ -121,6 +124,11 @@ class BadInputTest {
                     Status.Code.INVALID_ARGUMENT, "argv");
             assertStatus(() -> stub.run(RunRequest.newBuilder().setCommand(Command.newBuilder().addArgv("true")).build()).next(),
                     Status.Code.INVALID_ARGUMENT, "sandbox id is empty");
+            var snapshots = SnapshotServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+            assertStatus(() -> snapshots.restore(RestoreRequest.getDefaultInstance()), Status.Code.INVALID_ARGUMENT,
+                    "snapshot name is empty: give the snapshot name (basalt snapshots lists them)");
+            assertStatus(() -> snapshots.checkpoint(CheckpointRequest.newBuilder().setId(stack.sharedId()).build()),
+                    Status.Code.INVALID_ARGUMENT, "snapshot name is empty");
 
             var async = SandboxServiceGrpc.newStub(channel);
             CompletableFuture<Void> upload = new CompletableFuture<>();
