@@ -16,6 +16,15 @@ basalt_java_fingerprint() {
   rm -f "$tmp"
 }
 
+# basalt_mark_java_built: records that target/ holds a build of the current sources (for a
+# caller that ran Maven itself, as bin/test does with `verify`).
+basalt_mark_java_built() {
+  if git -C "$BASALT_REPO" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    mkdir -p "$BASALT_REPO/target"
+    basalt_java_fingerprint >"$BASALT_REPO/target/basalt-build.stamp"
+  fi
+}
+
 basalt_have_all() {  # true when every given repo-relative file exists
   local f
   for f in "$@"; do [[ -e $BASALT_REPO/$f ]] || return 1; done

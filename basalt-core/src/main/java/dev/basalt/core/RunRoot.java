@@ -176,7 +176,8 @@ public final class RunRoot {
         }
     }
 
-    static void deleteTree(Path dir) {
+    /** Deletes {@code dir} and everything below it; what cannot be deleted is logged, not thrown. */
+    public static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }

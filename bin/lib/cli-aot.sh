@@ -1,0 +1,63 @@
+# The CLI's ahead-of-time cache (JDK 25, JEP 483/514): the classes a one-shot `basalt` command
+# loads, parsed and linked once per build by a training run (dev.basalt.cli.StartupTraining),
+# so that later commands start in about half the time. Sourced by bin/basalt.
+#
+#   basalt_cli_java_flags     sets BASALT_CLI_JAVA_FLAGS: the JVM flags of a one-shot command,
+#                             with the cache when it exists (made first when it is missing or
+#                             older than the build). BASALT_CLI_AOT=off leaves the cache out;
+#                             BASALT_CLI_AOT=require makes the JVM refuse to start without it.
+
+# Flags shared by the training run and every command that uses its cache: the cache is only
+# valid for the JVM options and the class path it was made with.
+_basalt_cli_base_flags() {
+  BASALT_CLI_CLASSPATH="$BASALT_REPO/basalt-cli/target/basalt-cli.jar:$BASALT_REPO/basalt-cli/target/lib/*"
+  # a one-shot command starts fast with C1 and the serial GC; grpc-netty (the daemon client)
+  # uses Unsafe and native transports: allowed, without JDK 25's warnings
+  _basalt_cli_flags=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 --sun-misc-unsafe-memory-access=allow
+    --enable-native-access=ALL-UNNAMED -cp "$BASALT_CLI_CLASSPATH" -Dbasalt.images="$BASALT_IMAGES")
+}
+
+# Which JDK a cache belongs to: the JVM uses a cache only with the JDK that made it.
+_basalt_cli_aot_jdk() { echo "$JAVA_HOME $(stat -c %s.%Y "$JAVA_HOME/lib/modules" 2>/dev/null)"; }
+
+# True when the cache exists, was made by this JDK, and no jar of the class path is newer.
+_basalt_cli_aot_fresh() {
+  local cache=$1 target=$BASALT_REPO/basalt-cli/target
+  [[ -s $cache && -f $cache.jdk && $(<"$cache.jdk") == "$(_basalt_cli_aot_jdk)" ]] &&
+    [[ -z $(find "$target/basalt-cli.jar" "$target/lib" -newer "$cache" -print -quit) ]]
+}
+
+_basalt_cli_aot_build() {  # $1: the cache file
+  local cache=$1 lock tmp
+  exec {lock}>"$cache.lock"
+  flock "$lock"
+  if ! _basalt_cli_aot_fresh "$cache"; then
+    basalt_log "preparing the CLI's start-up cache (once per build, ~10 s)..."
+    tmp=$cache.tmp.$$
+    rm -f "$cache"
+    if "$JAVA_HOME/bin/java" -XX:AOTCacheOutput="$tmp" -Xlog:aot=error -Xlog:cds=error "${_basalt_cli_flags[@]}" \
+        dev.basalt.cli.StartupTraining >"$cache.log" 2>&1 && [[ -s $tmp ]]; then
+      _basalt_cli_aot_jdk >"$cache.jdk"
+      mv -f "$tmp" "$cache"
+    else
+      rm -f "$tmp" "$tmp.config"
+      basalt_log "warning: could not make the CLI's start-up cache (see $cache.log); starting without it"
+    fi
+  fi
+  exec {lock}>&-
+}
+
+basalt_cli_java_flags() {
+  local cache=$BASALT_REPO/basalt-cli/target/basalt-cli.aot
+  _basalt_cli_base_flags
+  BASALT_CLI_JAVA_FLAGS=("${_basalt_cli_flags[@]}")
+  case ${BASALT_CLI_AOT:-auto} in
+    off) return 0 ;;
+    require) _basalt_cli_aot_fresh "$cache" || _basalt_cli_aot_build "$cache"
+             BASALT_CLI_JAVA_FLAGS+=(-XX:AOTMode=on -XX:AOTCache="$cache") ;;
+    *) _basalt_cli_aot_fresh "$cache" || _basalt_cli_aot_build "$cache"
+       # a cache the JVM cannot use (another JDK, a rebuilt jar) is skipped without a word
+       [[ -s $cache ]] && BASALT_CLI_JAVA_FLAGS+=(-XX:AOTCache="$cache" -Xlog:aot=off -Xlog:cds=off) ;;
+  esac
+  return 0
+}
