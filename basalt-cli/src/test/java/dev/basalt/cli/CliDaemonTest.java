@@ -57,6 +57,7 @@ class CliDaemonTest {
         }
         CliTest.Outcome down = basalt("--host", "unix:" + socket, "ls");
         assertThat(down.code()).isEqualTo(5);
-        assertThat(down.err()).contains("basalt");
+        assertThat(down.err()).contains("cannot reach basaltd at unix://" + socket + ": ")
+                .doesNotContain("io exception");
     }
 }

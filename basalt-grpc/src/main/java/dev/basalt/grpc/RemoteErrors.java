@@ -2,7 +2,6 @@ package dev.basalt.grpc;
 
 import dev.basalt.api.BasaltException;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 
 /**
  * The client half of the error mapping: a gRPC status from basaltd back to the
@@ -14,10 +13,23 @@ public final class RemoteErrors {
     }
 
     public static BasaltException toException(Throwable t) {
+        return toException(t, null);
+    }
+
+    /**
+     * As {@link #toException(Throwable)}; a call that never reached the daemon (the channel could not
+     * connect: no socket, nothing listening, refused) names {@code target} (null: unknown) and the
+     * transport's reason instead of gRPC's bare "io exception".
+     */
+    public static BasaltException toException(Throwable t, String target) {
         if (t instanceof BasaltException b) {
             return b;
         }
         Status status = Status.fromThrowable(t);
+        if (status.getCode() == Status.Code.UNAVAILABLE && status.getCause() != null) {
+            return new BasaltException.Unavailable("cannot reach basaltd" + (target != null ? " at " + target : "")
+                    + ": " + rootMessage(status.getCause()), t);
+        }
         String message = status.getDescription() != null ? status.getDescription()
                 : "basaltd call failed with " + status.getCode() + (status.getCause() != null ? ": " + status.getCause() : "");
         return switch (status.getCode()) {
@@ -33,12 +45,14 @@ public final class RemoteErrors {
         };
     }
 
-    /** Runs a blocking call, turning a {@link StatusRuntimeException} into a {@link BasaltException}. */
-    static <T> T call(java.util.function.Supplier<T> call) {
-        try {
-            return call.get();
-        } catch (StatusRuntimeException e) {
-            throw toException(e);
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
         }
+        if (root.getMessage() != null) {
+            return root.getMessage();
+        }
+        return root instanceof java.io.FileNotFoundException ? "no such socket" : root.toString();
     }
 }

@@ -1,6 +1,5 @@
 package dev.basalt.grpc;
 
-import static dev.basalt.grpc.RemoteErrors.call;
 
 import com.google.protobuf.ByteString;
 import dev.basalt.api.BasaltException;
@@ -81,6 +80,7 @@ public final class RemoteSandboxes implements Sandboxes {
     static final int MAX_INBOUND_MESSAGE_BYTES = 4 << 20;
 
     private final ManagedChannel channel;
+    private final String target;
     private final SandboxServiceGrpc.SandboxServiceBlockingStub sandboxes;
     private final SandboxServiceGrpc.SandboxServiceStub async;
     private final SnapshotServiceGrpc.SnapshotServiceBlockingStub snapshots;
@@ -95,7 +95,12 @@ public final class RemoteSandboxes implements Sandboxes {
      * (e.g. a {@link BearerToken}) with every call; null for none.
      */
     public RemoteSandboxes(ManagedChannel channel, CallCredentials credentials) {
+        this(channel, credentials, channel.authority());
+    }
+
+    private RemoteSandboxes(ManagedChannel channel, CallCredentials credentials, String target) {
         this.channel = Objects.requireNonNull(channel, "channel");
+        this.target = target;
         this.sandboxes = SandboxServiceGrpc.newBlockingStub(channel).withCallCredentials(credentials);
         this.async = SandboxServiceGrpc.newStub(channel).withCallCredentials(credentials);
         this.snapshots = SnapshotServiceGrpc.newBlockingStub(channel).withCallCredentials(credentials);
@@ -142,7 +147,16 @@ public final class RemoteSandboxes implements Sandboxes {
     /** A client of the gRPC target {@code target} with {@code credentials}. */
     public static RemoteSandboxes connect(String target, ChannelCredentials credentials) {
         return new RemoteSandboxes(Grpc.newChannelBuilder(target, credentials).maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
-                .build());
+                .build(), null, target);
+    }
+
+    /** Runs a blocking call, turning a {@link StatusRuntimeException} into a {@link BasaltException}. */
+    private <T> T call(java.util.function.Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (StatusRuntimeException e) {
+            throw RemoteErrors.toException(e, target);
+        }
     }
 
     @Override
@@ -215,7 +229,7 @@ public final class RemoteSandboxes implements Sandboxes {
             }
             throw new BasaltException.Unavailable("basaltd ended the Run of " + request.argv() + " without an exit status");
         } catch (StatusRuntimeException e) {
-            throw RemoteErrors.toException(e);
+            throw RemoteErrors.toException(e, target);
         } catch (RuntimeException e) {
             ctx.cancel(e);                                      // the ExecOutput failed: the server kills the process
             throw e;
@@ -253,7 +267,7 @@ public final class RemoteSandboxes implements Sandboxes {
             }
             throw new BasaltException.Unavailable("basaltd ended the download of " + path + " without its metadata");
         } catch (StatusRuntimeException e) {
-            throw RemoteErrors.toException(e);
+            throw RemoteErrors.toException(e, target);
         } catch (IOException e) {
             ctx.cancel(e);
             throw new BasaltException.Internal("writing the download of " + path + " failed: " + e.getMessage(), e);
