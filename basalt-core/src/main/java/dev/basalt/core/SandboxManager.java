@@ -393,6 +393,7 @@ public final class SandboxManager implements Sandboxes {
         pools.close();
         if (store != null) {
             detachAll();
+            snapshots.close();
             return;
         }
         try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -406,6 +407,7 @@ public final class SandboxManager implements Sandboxes {
                 });
             }
         }
+        snapshots.close();
         events.close();
     }
 

@@ -26,7 +26,7 @@ import java.util.concurrent.Future;
  * gets a private copy of the saved RAM, so parent and children diverge independently — nothing
  * maps memory that a running VM still writes.
  */
-final class SnapshotOps {
+final class SnapshotOps implements AutoCloseable {
     static final int MAX_FORK = 64;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SnapshotOps.class);
 
@@ -35,6 +35,7 @@ final class SnapshotOps {
     private final SnapshotCatalog catalog;
     private final Hypervisor hypervisor;
     private final Path forkDir;
+    private final TemplateCompactor compactor = new TemplateCompactor();
 
     SnapshotOps(SandboxRegistry registry, SandboxBuilder builder, SnapshotCatalog catalog, Hypervisor hypervisor,
                 Path shmDir) {
@@ -168,7 +169,7 @@ final class SnapshotOps {
     }
 
     /** Freezes the sandbox, makes sure the guest has read everything, saves its state, lets it run on. */
-    private static void saveFrozen(ManagedSandbox sandbox, Path file, String what) {
+    private void saveFrozen(ManagedSandbox sandbox, Path file, String what) {
         AgentClient agent = sandbox.freeze(what);
         try {
             agent.ping(Duration.ofSeconds(10));
@@ -177,11 +178,20 @@ final class SnapshotOps {
                 vm.saveState(file);
             } finally {
                 vm.resume();
+                if (vm.spec().memory() instanceof MemoryBacking.PrivateFile template) {
+                    compactor.afterSave(template.path());   // the save read the template's holes in
+                }
             }
         } catch (RuntimeException e) {
             throw AgentErrors.translate(e, sandbox, what);
         } finally {
             sandbox.thaw();
         }
+    }
+
+    /** Gives back, now, the template memory that saves still have to give back. */
+    @Override
+    public void close() {
+        compactor.close();
     }
 }

@@ -1,0 +1,134 @@
+package dev.basalt.core;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Punches the all-zero pages out of a file ({@code fallocate(FALLOC_FL_PUNCH_HOLE)}, through the
+ * foreign-function API since Java has no call for it). On tmpfs a punched page stops using memory;
+ * reading it still returns zeros, through {@code read(2)} and through every mapping of the file.
+ * The file is read with {@code read(2)}, which does not allocate its holes (a read fault on a
+ * mapping would). Safe on a file that others map, as long as nobody writes it meanwhile: a page
+ * that is zero now reads as zero after the punch.
+ */
+final class ZeroPages {
+    private static final int PAGE = 4096;
+    private static final int CHUNK = 1 << 20;
+    private static final int O_WRONLY = 1;
+    private static final int O_CLOEXEC = 0x80000;
+    private static final int FALLOC_FL_KEEP_SIZE = 1;
+    private static final int FALLOC_FL_PUNCH_HOLE = 2;
+    private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[PAGE]);
+
+    private ZeroPages() {
+    }
+
+    /** Punches every all-zero page of {@code file} out of it; returns how many bytes the zero ranges span. */
+    static long punch(Path file) throws IOException {
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
+            int fd = Native.open(arena, file);
+            try {
+                ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
+                MemorySegment chunk = MemorySegment.ofBuffer(buffer);
+                long size = in.size();
+                long zeroStart = -1;
+                long zeroBytes = 0;
+                for (long pos = 0; pos < size; pos += CHUNK) {
+                    int n = readFully(in, buffer, pos);
+                    for (int off = 0; off < n; off += PAGE) {
+                        int len = Math.min(PAGE, n - off);
+                        boolean zero = MemorySegment.mismatch(chunk, off, off + len, ZERO_PAGE, 0, len) == -1;
+                        if (zero && zeroStart < 0) {
+                            zeroStart = pos + off;
+                        } else if (!zero && zeroStart >= 0) {
+                            zeroBytes += Native.punch(arena, fd, file, zeroStart, pos + off - zeroStart);
+                            zeroStart = -1;
+                        }
+                    }
+                }
+                if (zeroStart >= 0) {
+                    zeroBytes += Native.punch(arena, fd, file, zeroStart, size - zeroStart);
+                }
+                return zeroBytes;
+            } finally {
+                Native.close(fd);
+            }
+        }
+    }
+
+    private static int readFully(FileChannel in, ByteBuffer buffer, long position) throws IOException {
+        buffer.clear();
+        while (buffer.hasRemaining()) {
+            int n = in.read(buffer, position + buffer.position());
+            if (n < 0) {
+                break;
+            }
+        }
+        return buffer.position();
+    }
+
+    /** The libc calls, looked up on first use. */
+    private static final class Native {
+        private static final Linker LINKER = Linker.nativeLinker();
+        private static final MemoryLayout CALL_STATE = Linker.Option.captureStateLayout();
+        private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+        private static final MethodHandle OPEN = LINKER.downcallHandle(LINKER.defaultLookup().find("open").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+                Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
+        private static final MethodHandle FALLOCATE = LINKER.downcallHandle(
+                LINKER.defaultLookup().find("fallocate").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_LONG),
+                Linker.Option.captureCallState("errno"));
+        private static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().find("close").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+
+        static int open(Arena arena, Path file) throws IOException {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int fd;
+            try {
+                fd = (int) OPEN.invokeExact(state, arena.allocateFrom(file.toString()), O_WRONLY | O_CLOEXEC, 0);
+            } catch (Throwable t) {
+                throw new IOException("cannot call open(2): " + t, t);
+            }
+            if (fd < 0) {
+                throw new IOException("cannot open " + file + " for writing: errno " + (int) ERRNO.get(state, 0L));
+            }
+            return fd;
+        }
+
+        static long punch(Arena arena, int fd, Path file, long offset, long length) throws IOException {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int rc;
+            try {
+                rc = (int) FALLOCATE.invokeExact(state, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);
+            } catch (Throwable t) {
+                throw new IOException("cannot call fallocate(2): " + t, t);
+            }
+            if (rc != 0) {
+                throw new IOException("cannot punch " + length + " bytes at " + offset + " out of " + file + ": errno "
+                        + (int) ERRNO.get(state, 0L));
+            }
+            return length;
+        }
+
+        static void close(int fd) {
+            try {
+                int ignored = (int) CLOSE.invokeExact(fd);
+            } catch (Throwable t) {
+                // nothing to do: the descriptor is gone either way
+            }
+        }
+    }
+}
