@@ -56,7 +56,7 @@ public final class Main implements Callable<Integer> {
             System.out.printf("Basalt benchmarks — accel %s, %d boots per variant%n%n", qemu.accel().id(), boots);
             BootBench boot = new BootBench(manager, qemu, image, work, boots);
             boot.run(report);
-            new KernelBench(manager, Math.max(3, boots / 2)).run(report);
+            new KernelBench(manager, boots).run(report);
             new TemplateBench(manager, config, qemu, boot.coldMedianSeconds()).run(report);
             new ForkBench(manager).run(report);
             SandboxInfo sandbox = manager.create(SandboxSpec.defaults());
