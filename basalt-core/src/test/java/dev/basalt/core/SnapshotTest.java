@@ -88,6 +88,30 @@ class SnapshotTest {
     }
 
     @Test
+    void aVmWithoutTheDescriptorSocketStillSavesThroughExecCat(SandboxManager m) throws Exception {
+        // a VM a daemon reattached after an upgrade: started before VMs had a second QMP socket
+        SandboxInfo old = m.create(SandboxSpec.defaults());
+        String name = "old-" + old.id();
+        try {
+            Files.delete(RealVms.config().runRoot().resolve(old.id()).resolve("qmp-fd.sock"));
+            sh(m, old.id(), "echo saved-the-old-way > /root/old");
+            m.checkpoint(old.id(), name);
+            SandboxInfo restored = m.restore(name, Map.of());
+            assertThat(sh(m, restored.id(), "cat /root/old")).isEqualTo("saved-the-old-way\n");
+            m.remove(restored.id());
+            assertThat(m.fork(old.id(), 1)).singleElement().satisfies(c -> {
+                assertThat(sh(m, c.id(), "cat /root/old")).isEqualTo("saved-the-old-way\n");
+                m.remove(c.id());
+            });
+        } finally {
+            if (m.snapshots().stream().anyMatch(sn -> sn.name().equals(name))) {
+                m.deleteSnapshot(name);
+            }
+            m.remove(old.id());
+        }
+    }
+
+    @Test
     void damagedSnapshotsAreRefusedAndLeaveNothing(SandboxManager m) throws Exception {
         SandboxInfo source = m.create(SandboxSpec.defaults());
         String name = "bad-" + source.id();

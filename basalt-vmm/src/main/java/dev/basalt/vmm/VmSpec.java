@@ -58,6 +58,14 @@ public record VmSpec(String name, Path kernel, Path initrd, String cmdlineExtra,
         return runDir.resolve("qmp.sock");
     }
 
+    /**
+     * A second QMP socket, over which a file descriptor can be passed to QEMU (saving state straight
+     * into a file). VMs started by Basalt before it existed have none.
+     */
+    public Path fdMonitorSocket() {
+        return runDir.resolve("qmp-fd.sock");
+    }
+
     /** The serial console log (kernel and init messages). */
     public Path consoleLog() {
         return runDir.resolve("console.log");

@@ -58,6 +58,8 @@ public final class QemuCommandLine {
         cmd.addAll(List.of("-chardev", "socket,id=agent,path=" + spec.agentSocket() + ",server=on,wait=off"));
         cmd.addAll(List.of("-device", "virtserialport,chardev=agent,name=" + AGENT_PORT_NAME));
         cmd.addAll(List.of("-qmp", "unix:" + spec.qmpSocket() + ",server=on,wait=off"));
+        cmd.addAll(List.of("-chardev", "socket,id=fdmon,path=" + spec.fdMonitorSocket() + ",server=on,wait=off"));
+        cmd.addAll(List.of("-mon", "chardev=fdmon,mode=control"));
         if (spec.incoming() != null) {
             cmd.addAll(List.of("-incoming", "defer"));
         }

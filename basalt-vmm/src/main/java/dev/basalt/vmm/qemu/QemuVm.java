@@ -112,7 +112,7 @@ final class QemuVm implements VmHandle {
 
     @Override
     public void saveState(Path file) {
-        Migration.save(qmp(), file, spec.memory().ramOutsideStream());
+        Migration.save(qmp(), spec.fdMonitorSocket(), file, spec.memory().ramOutsideStream());
     }
 
     @Override
