@@ -30,7 +30,12 @@ _basalt_cli_aot_fresh() {
 _basalt_cli_aot_build() {  # $1: the cache file
   local cache=$1 lock tmp
   exec {lock}>"$cache.lock"
-  flock "$lock"
+  if [[ ${BASALT_CLI_AOT:-auto} == require ]]; then
+    flock "$lock"
+  elif ! flock -n "$lock"; then   # another command is making it: start without it, do not wait
+    exec {lock}>&-
+    return 0
+  fi
   if ! _basalt_cli_aot_fresh "$cache"; then
     basalt_log "preparing the CLI's start-up cache (once per build, ~10 s)..."
     tmp=$cache.tmp.$$
