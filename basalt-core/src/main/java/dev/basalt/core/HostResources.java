@@ -39,6 +39,35 @@ final class HostResources {
         }
     }
 
+    /**
+     * Checks that the filesystem of {@code dir} has {@code neededMib} MiB free. Template memory lives
+     * there (tmpfs), and a template file grows whenever a clone or a save faults in one of its holes,
+     * up to the template's memory size; a QEMU whose mapping cannot grow dies of SIGBUS. So Basalt
+     * refuses an operation that could need more room than there is, instead of losing a sandbox.
+     */
+    static void checkShmRoom(Path dir, long neededMib, String what) {
+        long freeMib;
+        try {
+            freeMib = Files.getFileStore(dir).getUsableSpace() >> 20;
+        } catch (IOException e) {
+            return;   // cannot tell: let the operation try
+        }
+        if (neededMib > freeMib) {
+            throw new BasaltException.ResourceExhausted(what + " needs up to " + neededMib + " MiB free in " + dir
+                    + ", which has " + freeMib + " MiB: give that filesystem more room (a larger /dev/shm) or point "
+                    + "Basalt at a bigger one (ManagerConfig.withShmDir, basalt daemon --shm-dir)");
+        }
+    }
+
+    /** MiB that {@code memoryFile} (a template's memory) can still grow by before it holds all of {@code memoryMib}. */
+    static long templateGrowthMib(Path memoryFile, int memoryMib) {
+        try {
+            return Math.max(0, memoryMib - (ZeroPages.allocatedBytes(memoryFile) >> 20));
+        } catch (IOException e) {
+            return memoryMib;
+        }
+    }
+
     /** MemAvailable from /proc/meminfo in MiB, or 0 if unknown. */
     static long availableMib() {
         try {

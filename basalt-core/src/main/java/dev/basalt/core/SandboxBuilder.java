@@ -82,6 +82,7 @@ final class SandboxBuilder {
      * the pool hands it out, and runs the {@link #warmUp} execs before it gets its identity.
      */
     void fromTemplate(ManagedSandbox sandbox, TemplateCache.Template template, boolean forPool) {
+        checkTemplateRoom(template);
         var vmSpec = vmSpec(sandbox.id(), sandbox.dir(), template.image(), sandbox.spec(),
                 new MemoryBacking.PrivateFile(template.memoryFile()), template.stateFile(), forPool);
         long deadline = System.nanoTime() + prepareTimeout(sandbox.spec(), forPool).toNanos();
@@ -110,6 +111,7 @@ final class SandboxBuilder {
      * {@link #fromStandby} then gives the sandbox's real identity, which replaces all of it.
      */
     PoolSet.Standby standby(String id, Path dir, TemplateCache.Template template, SandboxSpec spec) {
+        checkTemplateRoom(template);
         long deadline = System.nanoTime() + prepareTimeout(spec, true).toNanos();
         VmHandle vm = hypervisor.launch(vmSpec(id, dir, template.image(), spec,
                 new MemoryBacking.PrivateFile(template.memoryFile()), template.stateFile(), true));
@@ -123,6 +125,13 @@ final class SandboxBuilder {
             vm.kill();
             throw e;
         }
+    }
+
+    /** A clone's guest faults the template file's holes in as it uses memory: there must be room for all of them. */
+    private static void checkTemplateRoom(TemplateCache.Template template) {
+        HostResources.checkShmRoom(template.memoryFile().getParent(), SnapshotOps.SHM_MARGIN_MIB
+                + HostResources.templateGrowthMib(template.memoryFile(), template.memoryMib()),
+                "a clone of template " + template.key());
     }
 
     /**

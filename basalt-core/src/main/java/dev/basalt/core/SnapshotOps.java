@@ -28,6 +28,8 @@ import java.util.concurrent.Future;
  */
 final class SnapshotOps implements AutoCloseable {
     static final int MAX_FORK = 64;
+    /** Room kept free on the shm filesystem beyond what a save could need. */
+    static final long SHM_MARGIN_MIB = 16;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SnapshotOps.class);
 
     private final SandboxRegistry registry;
@@ -53,6 +55,7 @@ final class SnapshotOps implements AutoCloseable {
 
     SnapshotInfo checkpoint(String id, String name) {
         ManagedSandbox source = registry.get(id);
+        checkShmRoom(source, false, "checkpointing");
         Path reserved = catalog.reserve(name);
         try {
             saveFrozen(source, reserved.resolve(SnapshotCatalog.STATE), "checkpoint");
@@ -101,6 +104,7 @@ final class SnapshotOps implements AutoCloseable {
             throw new BasaltException.ResourceExhausted("forking " + count + " children of " + spec.memoryMib()
                     + " MiB needs up to " + needMib + " MiB; the host has " + available + " MiB available");
         }
+        checkShmRoom(parent, true, "forking");
         Path state = forkDir.resolve(id + "-" + SandboxIds.next() + ".state");
         try {
             long start = System.nanoTime();
@@ -166,6 +170,20 @@ final class SnapshotOps implements AutoCloseable {
             throw e instanceof BasaltException.InvalidArgument ? e
                     : new BasaltException.Unavailable("cannot restore sandbox " + sandbox.id() + " (" + origin + "): " + reason, e);
         }
+    }
+
+    /**
+     * Refuses a save that could run the shm filesystem out of room: saving a template clone can grow
+     * the template's file by what it does not hold yet, and a fork's state file lives there too. Run
+     * out, and the VM reading the template dies of SIGBUS.
+     */
+    private void checkShmRoom(ManagedSandbox source, boolean stateInShm, String what) {
+        VmHandle vm = source.vm();
+        long needMib = SHM_MARGIN_MIB + (stateInShm ? source.spec().memoryMib() : 0);
+        if (vm != null && vm.spec().memory() instanceof MemoryBacking.PrivateFile template) {
+            needMib += HostResources.templateGrowthMib(template.path(), source.spec().memoryMib());
+        }
+        HostResources.checkShmRoom(forkDir, needMib, what + " sandbox " + source.id());
     }
 
     /** Freezes the sandbox, makes sure the guest has read everything, saves its state, lets it run on. */

@@ -116,6 +116,8 @@ final class TemplateCache {
 
     /** Boots the image once with its RAM in a shared file, waits for the agent, saves the device state. */
     private Template create(String key, GuestImage image, SandboxSpec spec) throws IOException {
+        HostResources.checkShmRoom(root, spec.memoryMib() + SnapshotOps.SHM_MARGIN_MIB, "the template of image "
+                + image.name() + " (" + spec.memoryMib() + " MiB, which its clones may fill)");
         long start = System.nanoTime();
         Path tmp = Files.createTempDirectory(root, "." + key + ".");
         String id = "t" + SandboxIds.next().substring(1);

@@ -67,6 +67,13 @@ final class ZeroPages {
         }
     }
 
+    /** The memory (tmpfs) or disk blocks {@code file} holds, in bytes: {@code st_blocks} × 512. */
+    static long allocatedBytes(Path file) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            return Native.allocatedBytes(arena, file);
+        }
+    }
+
     private static int readFully(FileChannel in, ByteBuffer buffer, long position) throws IOException {
         buffer.clear();
         while (buffer.hasRemaining()) {
@@ -93,6 +100,27 @@ final class ZeroPages {
                 Linker.Option.captureCallState("errno"));
         private static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().find("close").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+        private static final MethodHandle STAT = LINKER.downcallHandle(LINKER.defaultLookup().find("stat").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS),
+                Linker.Option.captureCallState("errno"));
+        /** {@code sizeof(struct stat)} and the offset of {@code st_blocks} on x86-64 Linux. */
+        private static final int STAT_SIZE = 144;
+        private static final int ST_BLOCKS = 64;
+
+        static long allocatedBytes(Arena arena, Path file) throws IOException {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment stat = arena.allocate(STAT_SIZE, 8);
+            int rc;
+            try {
+                rc = (int) STAT.invokeExact(state, arena.allocateFrom(file.toString()), stat);
+            } catch (Throwable t) {
+                throw new IOException("cannot call stat(2): " + t, t);
+            }
+            if (rc != 0) {
+                throw new IOException("cannot stat " + file + ": errno " + (int) ERRNO.get(state, 0L));
+            }
+            return stat.get(ValueLayout.JAVA_LONG, ST_BLOCKS) * 512;
+        }
 
         static int open(Arena arena, Path file) throws IOException {
             MemorySegment state = arena.allocate(CALL_STATE);
