@@ -37,7 +37,7 @@ final class SnapshotOps implements AutoCloseable {
     private final SnapshotCatalog catalog;
     private final Hypervisor hypervisor;
     private final Path forkDir;
-    private final TemplateCompactor compactor = new TemplateCompactor();
+    private final TemplateCompactor compactor;
 
     SnapshotOps(SandboxRegistry registry, SandboxBuilder builder, SnapshotCatalog catalog, Hypervisor hypervisor,
                 Path shmDir) {
@@ -51,6 +51,7 @@ final class SnapshotOps implements AutoCloseable {
         } catch (IOException e) {
             throw new BasaltException.Internal("cannot create " + forkDir + ": " + e.getMessage(), e);
         }
+        this.compactor = new TemplateCompactor(shmDir.resolve("templates"), TemplateCompactor.QUIET);
     }
 
     SnapshotInfo checkpoint(String id, String name) {
