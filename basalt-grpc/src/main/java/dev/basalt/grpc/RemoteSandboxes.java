@@ -1,6 +1,5 @@
 package dev.basalt.grpc;
 
-
 import com.google.protobuf.ByteString;
 import dev.basalt.api.BasaltException;
 import dev.basalt.api.EventFilter;
