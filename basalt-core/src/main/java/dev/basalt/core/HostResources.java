@@ -5,6 +5,7 @@ import dev.basalt.api.SandboxSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.LongSupplier;
 
 /** Checks a spec against what this host can give before a VM is started. */
 final class HostResources {
@@ -46,14 +47,27 @@ final class HostResources {
      * refuses an operation that could need more room than there is, instead of losing a sandbox.
      */
     static void checkShmRoom(Path dir, long neededMib, String what) {
+        checkShmRoom(dir, neededMib, () -> neededMib, what);
+    }
+
+    /**
+     * As {@link #checkShmRoom(Path, long, String)}, where {@code worstCaseMib} is cheap to know and
+     * {@code neededMib} precise but dearer (it stats a template file through the foreign-function
+     * API, whose first use costs ~100 ms of linking): asked only when the worst case does not fit.
+     */
+    static void checkShmRoom(Path dir, long worstCaseMib, LongSupplier neededMib, String what) {
         long freeMib;
         try {
             freeMib = Files.getFileStore(dir).getUsableSpace() >> 20;
         } catch (IOException e) {
             return;   // cannot tell: let the operation try
         }
-        if (neededMib > freeMib) {
-            throw new BasaltException.ResourceExhausted(what + " needs up to " + neededMib + " MiB free in " + dir
+        if (worstCaseMib <= freeMib) {
+            return;
+        }
+        long needed = neededMib.getAsLong();
+        if (needed > freeMib) {
+            throw new BasaltException.ResourceExhausted(what + " needs up to " + needed + " MiB free in " + dir
                     + ", which has " + freeMib + " MiB: give that filesystem more room (a larger /dev/shm) or point "
                     + "Basalt at a bigger one (ManagerConfig.withShmDir, basalt daemon --shm-dir)");
         }

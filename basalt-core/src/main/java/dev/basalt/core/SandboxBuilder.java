@@ -129,8 +129,8 @@ final class SandboxBuilder {
 
     /** A clone's guest faults the template file's holes in as it uses memory: there must be room for all of them. */
     private static void checkTemplateRoom(TemplateCache.Template template) {
-        HostResources.checkShmRoom(template.memoryFile().getParent(), SnapshotOps.SHM_MARGIN_MIB
-                + HostResources.templateGrowthMib(template.memoryFile(), template.memoryMib()),
+        HostResources.checkShmRoom(template.memoryFile().getParent(), SnapshotOps.SHM_MARGIN_MIB + template.memoryMib(),
+                () -> SnapshotOps.SHM_MARGIN_MIB + HostResources.templateGrowthMib(template.memoryFile(), template.memoryMib()),
                 "a clone of template " + template.key());
     }
 

@@ -180,11 +180,14 @@ final class SnapshotOps implements AutoCloseable {
      */
     private void checkShmRoom(ManagedSandbox source, boolean stateInShm, String what) {
         VmHandle vm = source.vm();
-        long needMib = SHM_MARGIN_MIB + (stateInShm ? source.spec().memoryMib() : 0);
+        int memoryMib = source.spec().memoryMib();
+        long baseMib = SHM_MARGIN_MIB + (stateInShm ? memoryMib : 0);
         if (vm != null && vm.spec().memory() instanceof MemoryBacking.PrivateFile template) {
-            needMib += HostResources.templateGrowthMib(template.path(), source.spec().memoryMib());
+            HostResources.checkShmRoom(forkDir, baseMib + memoryMib,
+                    () -> baseMib + HostResources.templateGrowthMib(template.path(), memoryMib), what + " sandbox " + source.id());
+        } else {
+            HostResources.checkShmRoom(forkDir, baseMib, what + " sandbox " + source.id());
         }
-        HostResources.checkShmRoom(forkDir, needMib, what + " sandbox " + source.id());
     }
 
     /** Freezes the sandbox, makes sure the guest has read everything, saves its state, lets it run on. */
