@@ -258,6 +258,10 @@ int main(int argc, char **argv)
             A.mode = MODE_STDIO;
         else if (strcmp(argv[i], "--connect") == 0 && i + 1 < argc)
             A.mode = MODE_CONNECT, i++;
+        else if (getpid() == 1)
+            /* the kernel hands init every command-line word it does not know itself: a typo
+             * in an image's cmdlineExtra must not end the VM (PID 1 exiting panics it) */
+            logf_("ignoring argument '%s' (a kernel command-line word the kernel did not know)", argv[i]);
         else
             usage();
     }

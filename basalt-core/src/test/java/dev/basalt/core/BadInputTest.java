@@ -3,9 +3,12 @@ package dev.basalt.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.basalt.api.BasaltException;
 import dev.basalt.api.ExecRequest;
 import dev.basalt.api.SandboxSpec;
+import dev.basalt.vmm.qemu.QemuHypervisor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,6 +101,34 @@ class BadInputTest {
                 .hasMessageContaining("did not answer within 6 s");
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
         assertNothingLeft(manager);
+    }
+
+    /**
+     * The kernel hands init every command-line word it does not know (here, a typo in an image's
+     * {@code cmdlineExtra}); the agent, as PID 1, ignores them instead of exiting, which would
+     * panic the guest.
+     */
+    @Test
+    void imageWithAnUnknownKernelWordStillBoots(@TempDir Path tmp) throws Exception {
+        Path image = Files.createDirectories(tmp.resolve("images/default"));
+        Path original = RealVms.imagesDir().resolve("default").toRealPath();
+        for (String file : List.of("vmlinux", "initrd.img")) {
+            Files.createSymbolicLink(image.resolve(file), original.resolve(file));
+        }
+        ObjectNode json = (ObjectNode) new ObjectMapper().readTree(original.resolve("image.json").toFile());
+        json.put("cmdlineExtra",
+                json.path("cmdlineExtra").asText() + " basaltnosuchword");
+        Files.writeString(image.resolve("image.json"), json.toString());
+        ManagerConfig config = ManagerConfig.defaults().withImagesDir(tmp.resolve("images"))
+                .withRunRoot(tmp.resolve("run")).withStateDir(tmp.resolve("state"))
+                .withShmDir(Path.of("/dev/shm", "basalt-test-" + ProcessHandle.current().pid() + "-word"));
+        try (SandboxManager manager = new SandboxManager(config, QemuHypervisor.detect())) {
+            String id = manager.create(SandboxSpec.defaults().withColdBoot(true)).id();
+            assertThat(manager.exec(id, ExecRequest.of("cat", "/proc/cmdline")).stdoutText())
+                    .contains("basaltnosuchword");
+        } finally {
+            RunRoot.deleteTree(config.shmDir());
+        }
     }
 
     /** An initramfs whose /init boots fine but never starts the agent. */
