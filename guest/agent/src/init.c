@@ -99,32 +99,40 @@ void init_system(void)
     loopback_up();
 }
 
-/* Name of the /dev node whose virtio-ports name is PORT_NAME, or -1. */
+/* Whether the virtio port PORT (e.g. "vport0p1") is named PORT_NAME. */
+static int port_is_ours(const char *port)
+{
+    char path[512], name[64] = {0};
+    snprintf(path, sizeof path, "/sys/class/virtio-ports/%s/name", port);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, name, sizeof name - 1);
+    close(fd);
+    size_t len = strlen(PORT_NAME);
+    return n > 0 && strncmp(name, PORT_NAME, len) == 0 && (name[len] == 0 || name[len] == '\n');
+}
+
+/* Name of the /dev node whose virtio-ports name is PORT_NAME, or -1. QEMU numbers the agent's
+ * port 1 on the VM's only virtio-serial device, so vport0p1 is tried before reading the whole
+ * directory (under TCG every kernel path run for the first time costs its translation). */
 static int find_port(char *dev, size_t len)
 {
-    DIR *d = opendir("/sys/class/virtio-ports");
+    const char *port = NULL;
+    DIR *d = NULL;
     struct dirent *de;
-    int found = -1;
-    if (!d)
-        return -1;
-    while (found < 0 && (de = readdir(d)) != NULL) {
-        char path[512], name[64] = {0};
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "/sys/class/virtio-ports/%s/name", de->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        ssize_t n = read(fd, name, sizeof name - 1);
-        close(fd);
-        if (n > 0 && strncmp(name, PORT_NAME, strlen(PORT_NAME)) == 0 &&
-            (name[strlen(PORT_NAME)] == 0 || name[strlen(PORT_NAME)] == '\n')) {
-            snprintf(dev, len, "/dev/%s", de->d_name);
-            found = 0;
-        }
+    if (port_is_ours("vport0p1")) {
+        port = "vport0p1";
+    } else if ((d = opendir("/sys/class/virtio-ports")) != NULL) {
+        while (!port && (de = readdir(d)) != NULL)
+            if (de->d_name[0] != '.' && port_is_ours(de->d_name))
+                port = de->d_name;
     }
-    closedir(d);
-    return found;
+    if (port)
+        snprintf(dev, len, "/dev/%s", port);
+    if (d)
+        closedir(d);
+    return port ? 0 : -1;
 }
 
 int open_agent_port(void)
