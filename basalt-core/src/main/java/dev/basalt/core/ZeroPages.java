@@ -1,14 +1,12 @@
 package dev.basalt.core;
 
+import dev.basalt.vmm.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -25,8 +23,6 @@ import java.nio.file.StandardOpenOption;
 final class ZeroPages {
     private static final int PAGE = 4096;
     private static final int CHUNK = 1 << 20;
-    private static final int O_WRONLY = 1;
-    private static final int O_CLOEXEC = 0x80000;
     private static final int FALLOC_FL_KEEP_SIZE = 1;
     private static final int FALLOC_FL_PUNCH_HOLE = 2;
     private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[PAGE]);
@@ -37,7 +33,7 @@ final class ZeroPages {
     /** Punches every all-zero page of {@code file} out of it; returns how many bytes the zero ranges span. */
     static long punch(Path file) throws IOException {
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
-            int fd = Native.open(arena, file);
+            int fd = Libc.open(file, Libc.O_WRONLY | Libc.O_CLOEXEC, 0);
             try {
                 ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
                 MemorySegment chunk = MemorySegment.ofBuffer(buffer);
@@ -62,7 +58,7 @@ final class ZeroPages {
                 }
                 return zeroBytes;
             } finally {
-                Native.close(fd);
+                Libc.close(fd);
             }
         }
     }
@@ -85,30 +81,19 @@ final class ZeroPages {
         return buffer.position();
     }
 
-    /** The libc calls, looked up on first use. */
+    /** The libc calls Java has no API for, linked on first use. */
     private static final class Native {
-        private static final Linker LINKER = Linker.nativeLinker();
-        private static final MemoryLayout CALL_STATE = Linker.Option.captureStateLayout();
-        private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-        private static final MethodHandle OPEN = LINKER.downcallHandle(LINKER.defaultLookup().find("open").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
-                Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
-        private static final MethodHandle FALLOCATE = LINKER.downcallHandle(
-                LINKER.defaultLookup().find("fallocate").orElseThrow(),
+        private static final MethodHandle FALLOCATE = Libc.function("fallocate",
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
-                        ValueLayout.JAVA_LONG),
-                Linker.Option.captureCallState("errno"));
-        private static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().find("close").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-        private static final MethodHandle STAT = LINKER.downcallHandle(LINKER.defaultLookup().find("stat").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS),
-                Linker.Option.captureCallState("errno"));
+                        ValueLayout.JAVA_LONG));
+        private static final MethodHandle STAT = Libc.function("stat",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
         /** {@code sizeof(struct stat)} and the offset of {@code st_blocks} on x86-64 Linux. */
         private static final int STAT_SIZE = 144;
         private static final int ST_BLOCKS = 64;
 
         static long allocatedBytes(Arena arena, Path file) throws IOException {
-            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment state = Libc.callState(arena);
             MemorySegment stat = arena.allocate(STAT_SIZE, 8);
             int rc;
             try {
@@ -117,27 +102,13 @@ final class ZeroPages {
                 throw new IOException("cannot call stat(2): " + t, t);
             }
             if (rc != 0) {
-                throw new IOException("cannot stat " + file + ": errno " + (int) ERRNO.get(state, 0L));
+                throw new Libc.Errno("cannot stat " + file, Libc.errno(state));
             }
             return stat.get(ValueLayout.JAVA_LONG, ST_BLOCKS) * 512;
         }
 
-        static int open(Arena arena, Path file) throws IOException {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int fd;
-            try {
-                fd = (int) OPEN.invokeExact(state, arena.allocateFrom(file.toString()), O_WRONLY | O_CLOEXEC, 0);
-            } catch (Throwable t) {
-                throw new IOException("cannot call open(2): " + t, t);
-            }
-            if (fd < 0) {
-                throw new IOException("cannot open " + file + " for writing: errno " + (int) ERRNO.get(state, 0L));
-            }
-            return fd;
-        }
-
         static long punch(Arena arena, int fd, Path file, long offset, long length) throws IOException {
-            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment state = Libc.callState(arena);
             int rc;
             try {
                 rc = (int) FALLOCATE.invokeExact(state, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);
@@ -145,18 +116,9 @@ final class ZeroPages {
                 throw new IOException("cannot call fallocate(2): " + t, t);
             }
             if (rc != 0) {
-                throw new IOException("cannot punch " + length + " bytes at " + offset + " out of " + file + ": errno "
-                        + (int) ERRNO.get(state, 0L));
+                throw new Libc.Errno("cannot punch " + length + " bytes at " + offset + " out of " + file, Libc.errno(state));
             }
             return length;
-        }
-
-        static void close(int fd) {
-            try {
-                int ignored = (int) CLOSE.invokeExact(fd);
-            } catch (Throwable t) {
-                // nothing to do: the descriptor is gone either way
-            }
         }
     }
 }

@@ -1,9 +1,9 @@
 package dev.basalt.vmm.qemu;
 
+import dev.basalt.vmm.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -73,8 +73,13 @@ public final class CpuPriority {
     }
 
     private static int setNormal(long tid) {
-        try {
-            return (int) Native.SCHED_SETSCHEDULER.invokeExact((int) tid, SCHED_OTHER, Native.PRIORITY_ZERO) == 0 ? 0 : 1;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.callState(arena);
+            if ((int) Native.SCHED_SETSCHEDULER.invokeExact(state, (int) tid, SCHED_OTHER, Native.PRIORITY_ZERO) == 0) {
+                return 0;
+            }
+            log.debug("sched_setscheduler({}) failed: {}", tid, Libc.describe(Libc.errno(state)));
+            return 1;
         } catch (Throwable e) {
             log.debug("sched_setscheduler({}) failed: {}", tid, e.toString());
             return 1;
@@ -93,8 +98,7 @@ public final class CpuPriority {
 
     /** Looked up on first use only, so processes that never raise a priority never touch native code. */
     private static final class Native {
-        static final MethodHandle SCHED_SETSCHEDULER = Linker.nativeLinker().downcallHandle(
-                Linker.nativeLinker().defaultLookup().find("sched_setscheduler").orElseThrow(),
+        static final MethodHandle SCHED_SETSCHEDULER = Libc.function("sched_setscheduler",
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
         /** {@code struct sched_param} with {@code sched_priority} 0, the only value SCHED_OTHER takes. */
         static final MemorySegment PRIORITY_ZERO = Arena.global().allocate(ValueLayout.JAVA_INT);

@@ -4,16 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.basalt.api.BasaltException;
+import dev.basalt.vmm.Libc;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
@@ -126,62 +124,36 @@ final class FdMonitor implements AutoCloseable {
         arena.close();
     }
 
-    /** The libc calls, with errno; looked up on first use. */
+    /** The socket calls Java has no API for (descriptor passing), linked on first use. */
     static final class Native {
-        private static final Linker LINKER = Linker.nativeLinker();
-        private static final MemoryLayout CALL_STATE = Linker.Option.captureStateLayout();
-        private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
         private static final int AF_UNIX = 1;
         private static final int SOCK_STREAM_CLOEXEC = 1 | 0x80000;
         private static final int SOL_SOCKET = 1;
         private static final int SCM_RIGHTS = 1;
         private static final int MSG_NOSIGNAL = 0x4000;
         private static final short POLLIN = 1;
-        private static final int EINTR = 4;
         private static final int SUN_PATH_MAX = 108;
-        static final int O_WRONLY = 1;
-        static final int O_CREAT = 0x40;
-        static final int O_TRUNC = 0x200;
-        static final int O_CLOEXEC = 0x80000;
 
-        private static final MethodHandle SOCKET = handle("socket",
+        private static final MethodHandle SOCKET = Libc.function("socket",
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-        private static final MethodHandle CONNECT = handle("connect",
+        private static final MethodHandle CONNECT = Libc.function("connect",
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-        private static final MethodHandle SENDMSG = handle("sendmsg",
+        private static final MethodHandle SENDMSG = Libc.function("sendmsg",
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-        private static final MethodHandle POLL = handle("poll",
+        private static final MethodHandle POLL = Libc.function("poll",
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
-        private static final MethodHandle READ = handle("read",
+        private static final MethodHandle READ = Libc.function("read",
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-        private static final MethodHandle OPEN = LINKER.downcallHandle(LINKER.defaultLookup().find("open").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
-                Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
-        private static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().find("close").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-
-        private static MethodHandle handle(String name, FunctionDescriptor descriptor) {
-            return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor,
-                    Linker.Option.captureCallState("errno"));
-        }
 
         private Native() {
         }
 
         /** Creates (or truncates) {@code file} for writing, mode 0600; returns the descriptor. */
         static int create(Path file) {
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment state = a.allocate(CALL_STATE);
-                int fd = (int) OPEN.invokeExact(state, a.allocateFrom(file.toString()),
-                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-                if (fd < 0) {
-                    throw new BasaltException.Internal("cannot create " + file + ": errno " + errno(state));
-                }
-                return fd;
-            } catch (BasaltException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new BasaltException.Internal("cannot call open(2): " + t, t);
+            try {
+                return Libc.open(file, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_TRUNC | Libc.O_CLOEXEC, 0600);
+            } catch (Libc.Errno e) {
+                throw new BasaltException.Internal(e.getMessage(), e);
             }
         }
 
@@ -191,18 +163,18 @@ final class FdMonitor implements AutoCloseable {
                 throw new BasaltException.Internal("socket path too long for a unix socket: " + path);
             }
             try (Arena a = Arena.ofConfined()) {
-                MemorySegment state = a.allocate(CALL_STATE);
+                MemorySegment state = Libc.callState(a);
                 int fd = (int) SOCKET.invokeExact(state, AF_UNIX, SOCK_STREAM_CLOEXEC, 0);
                 if (fd < 0) {
-                    throw new BasaltException.Internal("cannot create a unix socket: errno " + errno(state));
+                    throw new BasaltException.Internal("cannot create a unix socket: " + errno(state));
                 }
                 MemorySegment address = a.allocate(2 + SUN_PATH_MAX);   // sockaddr_un, zeroed
                 address.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
                 MemorySegment.copy(name, 0, address, ValueLayout.JAVA_BYTE, 2, name.length);
                 if ((int) CONNECT.invokeExact(state, fd, address, (int) address.byteSize()) != 0) {
-                    int errno = errno(state);
+                    String errno = errno(state);
                     close(fd);
-                    throw new BasaltException.Unavailable("cannot connect to " + path + ": errno " + errno);
+                    throw new BasaltException.Unavailable("cannot connect to " + path + ": " + errno);
                 }
                 return fd;
             } catch (BasaltException e) {
@@ -214,7 +186,7 @@ final class FdMonitor implements AutoCloseable {
 
         /** Sends all of {@code bytes}; with {@code fd >= 0}, attaches it (SCM_RIGHTS) to the first byte. */
         static void sendAll(Arena arena, int socket, byte[] bytes, int fd, Path path) {
-            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment state = Libc.callState(arena);
             MemorySegment data = arena.allocateFrom(ValueLayout.JAVA_BYTE, bytes);
             MemorySegment iov = arena.allocate(16);          // struct iovec
             MemorySegment msg = arena.allocate(56);          // struct msghdr, zeroed
@@ -243,10 +215,10 @@ final class FdMonitor implements AutoCloseable {
                     throw new BasaltException.Internal("cannot call sendmsg(2): " + t, t);
                 }
                 if (n < 0) {
-                    if (errno(state) == EINTR) {
+                    if (Libc.errno(state) == Libc.EINTR) {
                         continue;
                     }
-                    throw new BasaltException.Unavailable("cannot send to QMP socket " + path + ": errno " + errno(state));
+                    throw new BasaltException.Unavailable("cannot send to QMP socket " + path + ": " + errno(state));
                 }
                 sent += n;
             }
@@ -254,7 +226,7 @@ final class FdMonitor implements AutoCloseable {
 
         /** Waits up to {@code timeoutMillis} for data and returns what one read(2) got. */
         static byte[] read(Arena arena, int socket, int timeoutMillis, Path path) {
-            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment state = Libc.callState(arena);
             MemorySegment pollfd = arena.allocate(8);
             pollfd.set(ValueLayout.JAVA_INT, 0, socket);
             pollfd.set(ValueLayout.JAVA_SHORT, 4, POLLIN);
@@ -265,20 +237,20 @@ final class FdMonitor implements AutoCloseable {
                     throw new BasaltException.TimedOut("QEMU did not answer on " + path + " within " + timeoutMillis + " ms");
                 }
                 if (ready < 0) {
-                    if (errno(state) == EINTR) {
+                    if (Libc.errno(state) == Libc.EINTR) {
                         return new byte[0];
                     }
-                    throw new BasaltException.Unavailable("cannot poll QMP socket " + path + ": errno " + errno(state));
+                    throw new BasaltException.Unavailable("cannot poll QMP socket " + path + ": " + errno(state));
                 }
                 long n = (long) READ.invokeExact(state, socket, buffer, buffer.byteSize());
                 if (n == 0) {
                     throw new BasaltException.Unavailable("QEMU closed QMP socket " + path);
                 }
                 if (n < 0) {
-                    if (errno(state) == EINTR) {
+                    if (Libc.errno(state) == Libc.EINTR) {
                         return new byte[0];
                     }
-                    throw new BasaltException.Unavailable("cannot read QMP socket " + path + ": errno " + errno(state));
+                    throw new BasaltException.Unavailable("cannot read QMP socket " + path + ": " + errno(state));
                 }
                 return buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
             } catch (BasaltException e) {
@@ -289,15 +261,12 @@ final class FdMonitor implements AutoCloseable {
         }
 
         static void close(int fd) {
-            try {
-                int ignored = (int) CLOSE.invokeExact(fd);
-            } catch (Throwable t) {
-                // the descriptor is gone either way
-            }
+            Libc.close(fd);
         }
 
-        private static int errno(MemorySegment state) {
-            return (int) ERRNO.get(state, 0L);
+        /** The captured errno, described. */
+        private static String errno(MemorySegment state) {
+            return Libc.describe(Libc.errno(state));
         }
     }
 }
