@@ -120,7 +120,7 @@ final class FdMonitor implements AutoCloseable {
 
     @Override
     public void close() {
-        Native.close(socket);
+        Libc.close(socket);
         arena.close();
     }
 
@@ -173,7 +173,7 @@ final class FdMonitor implements AutoCloseable {
                 MemorySegment.copy(name, 0, address, ValueLayout.JAVA_BYTE, 2, name.length);
                 if ((int) CONNECT.invokeExact(state, fd, address, (int) address.byteSize()) != 0) {
                     String errno = errno(state);
-                    close(fd);
+                    Libc.close(fd);
                     throw new BasaltException.Unavailable("cannot connect to " + path + ": " + errno);
                 }
                 return fd;
@@ -258,10 +258,6 @@ final class FdMonitor implements AutoCloseable {
             } catch (Throwable t) {
                 throw new BasaltException.Internal("cannot call poll(2)/read(2): " + t, t);
             }
-        }
-
-        static void close(int fd) {
-            Libc.close(fd);
         }
 
         /** The captured errno, described. */

@@ -2,6 +2,7 @@ package dev.basalt.vmm.qemu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.basalt.api.BasaltException;
+import dev.basalt.vmm.Libc;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -47,7 +48,7 @@ final class Migration {
             try {
                 monitor.passFd(fd, STATE_FD_NAME);
             } finally {
-                FdMonitor.Native.close(fd);   // QEMU holds its own copy now
+                Libc.close(fd);   // QEMU holds its own copy now
             }
             monitor.execute("migrate", Map.of("uri", "fd:" + STATE_FD_NAME));
             await(qmp, "save state to " + file);
