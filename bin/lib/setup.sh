@@ -4,6 +4,7 @@
 # Exports JAVA_HOME, BASALT_HOME, BASALT_IMAGES, BASALT_IMAGE_DEFAULT, BASALT_IMAGE_DEBIAN.
 
 _basalt_lib=$(dirname "${BASH_SOURCE[0]}")
+source "$_basalt_lib/errexit.sh"
 source "$_basalt_lib/common.sh"
 source "$_basalt_lib/packages.sh"
 source "$_basalt_lib/jdk.sh"

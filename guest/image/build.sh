@@ -20,10 +20,9 @@
 # the symlink DIR/<name> -> <name>-<inputs-hash>. When nothing changed (same agent sources,
 # build scripts, kernel inputs, busybox version) this is a no-op that only re-points the
 # symlinks. Progress goes to stderr, one line per step that does work.
-set -euo pipefail
-
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+source "$repo/bin/lib/errexit.sh"
 
 # ---- the images' fixed choices -------------------------------------------------------------
 IMAGES_ALL=(default debian)

@@ -16,9 +16,8 @@
 # the build fails, naming the options, if kconfig dropped one (unmet dependencies).
 # Missing build packages are installed with apt-get when running as root.
 # BASALT_KERNEL_JOBS sets make's -j (default: nproc). Progress goes to stderr.
-set -euo pipefail
-
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/../../bin/lib/errexit.sh"
 SRC_PKG=linux-source-6.1
 TARBALL=/usr/src/$SRC_PKG.tar.xz
 FRAGMENT=$here/microvm.config
@@ -42,7 +41,9 @@ shopt -s nullglob
 patches=("$here"/patches/*.patch)
 shopt -u nullglob
 
-src_version() { dpkg-query -W -f='${db:Status-Status} ${Version}' "$SRC_PKG" 2>/dev/null |
+# the installed version of the source package, or nothing (dpkg-query fails for a package it
+# has never seen: that is "not installed", not an error)
+src_version() { { dpkg-query -W -f='${db:Status-Status} ${Version}' "$SRC_PKG" 2>/dev/null || true; } |
   sed -n 's/^installed //p'; }
 inputs_hash() {  # $1: source package version
   { echo "basalt-kernel 1"; echo "$SRC_PKG $1"; echo "gcc $(gcc -dumpfullversion 2>/dev/null || echo none)"
@@ -75,6 +76,7 @@ if ((${#missing[@]})); then
   [[ $(id -u) == 0 ]] || die "missing packages to build the guest kernel: ${missing[*]}; run: sudo sh -c '$cmd'"
   log "installing guest kernel build packages: ${missing[*]}..."
   aptlog=$outdir/apt.log
+  BASALT_STEP="installing guest kernel build packages" BASALT_STEP_LOG=$aptlog
   if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       -o DPkg::Lock::Timeout=600 "${missing[@]}" >"$aptlog" 2>&1; then
     apt-get update -qq -o DPkg::Lock::Timeout=600 >>"$aptlog" 2>&1 || true
@@ -97,6 +99,7 @@ start=$SECONDS
 tmp=$(mktemp -d "$outdir/.build-$name.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 blog=$tmp/build.log
+BASALT_STEP="building the guest kernel" BASALT_STEP_LOG="$outdir/build-$name.failed.log (kept on failure)"
 fail() {   # keep the log of a failed build next to the cache, the tree goes
   cp "$blog" "$outdir/build-$name.failed.log" 2>/dev/null || true
   tail -n 40 "$blog" >&2
