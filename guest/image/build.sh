@@ -129,7 +129,7 @@ hash_tree() {  # content hash of the source files below the given dirs (build ou
   local d
   for d in "$@"; do
     [[ -d $d ]] || continue
-    (cd "$d" && find . \( -name build -o -name target -o -name out -o -name .git \) -prune -o \
+    (cd "$d" && find . \( -name build -o -name target -o -name out -o -name .git -o -name __pycache__ \) -prune -o \
         -type f ! -name '*.o' ! -name '*.a' ! -name '*~' -print0 | LC_ALL=C sort -z |
         xargs -0r sha256sum)
   done | sha256sum | cut -c1-64
