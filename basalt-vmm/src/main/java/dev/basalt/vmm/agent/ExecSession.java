@@ -35,7 +35,7 @@ public final class ExecSession implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ExecSession.class);
     private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(10);
 
-    private final AgentClient client;
+    private final AgentChannel client;
     private final int streamId;
     private final ExecSpec spec;
     private final String label;
@@ -47,7 +47,7 @@ public final class ExecSession implements AutoCloseable {
     private volatile ExecEvent.Exited exited;
     private volatile int pid = -1;
 
-    private ExecSession(AgentClient client, int streamId, ExecSpec spec) {
+    private ExecSession(AgentChannel client, int streamId, ExecSpec spec) {
         this.client = client;
         this.streamId = streamId;
         this.spec = spec;
@@ -55,7 +55,7 @@ public final class ExecSession implements AutoCloseable {
         this.inbox = new Inbox<>(client, streamId);
     }
 
-    static ExecSession start(AgentClient client, ExecSpec spec, Duration startTimeout) {
+    static ExecSession start(AgentChannel client, ExecSpec spec, Duration startTimeout) {
         ExecSession[] made = new ExecSession[1];
         int id = client.open(sid -> (made[0] = new ExecSession(client, sid, spec)).new Handler());
         ExecSession session = made[0];

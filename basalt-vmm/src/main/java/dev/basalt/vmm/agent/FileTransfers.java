@@ -17,7 +17,7 @@ final class FileTransfers {
     private FileTransfers() {
     }
 
-    static void write(AgentClient client, String path, int mode, boolean mkdirs, boolean append,
+    static void write(AgentChannel client, String path, int mode, boolean mkdirs, boolean append,
                       InputStream data, Duration timeout) {
         EnumSet<FileWriteFlag> flags = EnumSet.noneOf(FileWriteFlag.class);
         if (mkdirs) {
@@ -65,7 +65,7 @@ final class FileTransfers {
         handler.await(deadline, () -> client.cancel(id));
     }
 
-    static Message.StatResult read(AgentClient client, String path, OutputStream sink, Duration timeout) {
+    static Message.StatResult read(AgentChannel client, String path, OutputStream sink, Duration timeout) {
         String op = "read file " + path;
         Deadline deadline = Deadline.in(timeout, op);
         AtomicReference<Inbox<Message>> made = new AtomicReference<>();

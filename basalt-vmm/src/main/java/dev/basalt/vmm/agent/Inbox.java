@@ -17,7 +17,7 @@ final class Inbox<T> {
     static final int CREDIT_BATCH = 256 * 1024;
     private static final long OVERRUN_LIMIT = 2L * Protocol.INITIAL_WINDOW;
 
-    private final AgentClient client;
+    private final AgentChannel client;
     private final int streamId;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition arrived = lock.newCondition();
@@ -27,7 +27,7 @@ final class Inbox<T> {
     private volatile boolean ended;
     private int uncredited;
 
-    Inbox(AgentClient client, int streamId) {
+    Inbox(AgentChannel client, int streamId) {
         this.client = client;
         this.streamId = streamId;
     }
