@@ -1,6 +1,7 @@
 package dev.basalt.server.metrics;
 
 import dev.basalt.api.BasaltException;
+import dev.basalt.api.ForwardingSandboxes;
 import dev.basalt.api.EventFilter;
 import dev.basalt.api.ExecOutput;
 import dev.basalt.api.ExecProcess;
@@ -31,19 +32,13 @@ import java.util.function.Supplier;
  * {@link BasaltException} kind). Everything else passes straight through, so the core stays free of
  * metrics. {@link #close()} does not close the delegate: the caller owns it.
  */
-public final class MeteredSandboxes implements Sandboxes {
-    private final Sandboxes delegate;
+public final class MeteredSandboxes extends ForwardingSandboxes {
     private final MeterRegistry registry;
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
     public MeteredSandboxes(Sandboxes delegate, MeterRegistry registry) {
-        this.delegate = Objects.requireNonNull(delegate, "delegate");
+        super(delegate);
         this.registry = Objects.requireNonNull(registry, "registry");
-    }
-
-    /** The port being measured. */
-    public Sandboxes delegate() {
-        return delegate;
     }
 
     private <T> T timed(String name, String mode, Supplier<T> call) {
@@ -73,44 +68,29 @@ public final class MeteredSandboxes implements Sandboxes {
 
     @Override
     public SandboxInfo create(SandboxSpec spec) {
-        return timed(Descriptions.CREATE, "wait", () -> delegate.create(spec));
+        return timed(Descriptions.CREATE, "wait", () -> delegate().create(spec));
     }
 
     @Override
     public SandboxInfo createAsync(SandboxSpec spec) {
-        return timed(Descriptions.CREATE, "async", () -> delegate.createAsync(spec));
-    }
-
-    @Override
-    public SandboxInfo inspect(String id) {
-        return delegate.inspect(id);
-    }
-
-    @Override
-    public List<SandboxInfo> list() {
-        return delegate.list();
-    }
-
-    @Override
-    public Duration ping(String id, Duration timeout) {
-        return delegate.ping(id, timeout);
+        return timed(Descriptions.CREATE, "async", () -> delegate().createAsync(spec));
     }
 
     @Override
     public ExecResult exec(String id, ExecRequest request) {
-        return timed(Descriptions.EXEC, "buffered", () -> delegate.exec(id, request));
+        return timed(Descriptions.EXEC, "buffered", () -> delegate().exec(id, request));
     }
 
     @Override
     public ExecResult exec(String id, ExecRequest request, ExecOutput output) {
-        return timed(Descriptions.EXEC, "streamed", () -> delegate.exec(id, request, output));
+        return timed(Descriptions.EXEC, "streamed", () -> delegate().exec(id, request, output));
     }
 
     /** Timed from the start to the first {@code awaitExit} that returns the exit status (mode {@code process}). */
     @Override
     public ExecProcess start(String id, ExecRequest request, ExecOutput output) {
         long start = System.nanoTime();
-        ExecProcess process = delegate.start(id, request, output);
+        ExecProcess process = delegate().start(id, request, output);
         return new TimedProcess(process, start);
     }
 
@@ -165,93 +145,18 @@ public final class MeteredSandboxes implements Sandboxes {
     }
 
     @Override
-    public void writeFile(String id, String path, InputStream data, int mode) {
-        delegate.writeFile(id, path, data, mode);
-    }
-
-    @Override
-    public FileInfo readFile(String id, String path, OutputStream sink) {
-        return delegate.readFile(id, path, sink);
-    }
-
-    @Override
-    public FileInfo stat(String id, String path) {
-        return delegate.stat(id, path);
-    }
-
-    @Override
-    public List<FileInfo> listFiles(String id, String path) {
-        return delegate.listFiles(id, path);
-    }
-
-    @Override
-    public void mkdir(String id, String path) {
-        delegate.mkdir(id, path);
-    }
-
-    @Override
-    public void removeFile(String id, String path, boolean recursive) {
-        delegate.removeFile(id, path, recursive);
-    }
-
-    @Override
-    public void rename(String id, String from, String to) {
-        delegate.rename(id, from, to);
-    }
-
-    @Override
-    public String consoleLog(String id, int maxBytes) {
-        return delegate.consoleLog(id, maxBytes);
-    }
-
-    @Override
-    public SandboxInfo stop(String id, Duration grace) {
-        return delegate.stop(id, grace);
-    }
-
-    @Override
-    public void remove(String id) {
-        delegate.remove(id);
-    }
-
-    @Override
     public SnapshotInfo checkpoint(String id, String snapshotName) {
-        return timed(Descriptions.CHECKPOINT, "full", () -> delegate.checkpoint(id, snapshotName));
+        return timed(Descriptions.CHECKPOINT, "full", () -> delegate().checkpoint(id, snapshotName));
     }
 
     @Override
     public SandboxInfo restore(String snapshotName, Map<String, String> labels) {
-        return timed(Descriptions.RESTORE, "snapshot", () -> delegate.restore(snapshotName, labels));
+        return timed(Descriptions.RESTORE, "snapshot", () -> delegate().restore(snapshotName, labels));
     }
 
     @Override
     public List<SandboxInfo> fork(String id, int count) {
-        return timed(Descriptions.FORK, "fork", () -> delegate.fork(id, count));
-    }
-
-    @Override
-    public List<SnapshotInfo> snapshots() {
-        return delegate.snapshots();
-    }
-
-    @Override
-    public void deleteSnapshot(String snapshotName) {
-        delegate.deleteSnapshot(snapshotName);
-    }
-
-    @Override
-    public List<PoolStats> pools() {
-        return delegate.pools();
-    }
-
-    @Override
-    public AutoCloseable subscribe(EventFilter filter, Consumer<SandboxEvent> listener) {
-        return delegate.subscribe(filter, listener);
-    }
-
-    @Override
-    public SandboxInfo setTtl(String id, Duration ttl) {
-        return delegate.setTtl(id, ttl);
+        return timed(Descriptions.FORK, "fork", () -> delegate().fork(id, count));
     }
 
     /** Does nothing: the delegate belongs to the caller. */
