@@ -6,7 +6,9 @@ import dev.basalt.protocol.Frame;
 import dev.basalt.protocol.FrameCodec;
 import dev.basalt.protocol.FrameDecoder;
 import dev.basalt.protocol.Message;
-import dev.basalt.vmm.VmSpec;
+import dev.basalt.api.SandboxSpec;
+import dev.basalt.vmm.MemoryBacking;
+import dev.basalt.vmm.VmConfig;
 import dev.basalt.vmm.qemu.QemuHypervisor;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -30,20 +32,22 @@ final class RawQemuBoot {
     /** Boots once and returns the seconds from process start to the EXIT of a first {@code true}. */
     static double bootOnce(QemuHypervisor qemu, GuestImage image, Path workDir) throws Exception {
         Path dir = Files.createTempDirectory(workDir, "raw");
-        VmSpec spec = new VmSpec("raw", image.kernel(), image.initrd(), image.cmdlineExtra(), 1, 256,
-                image.acpi(), dir, true);
-        List<String> cmd = qemu.commandLine(spec);
+        VmConfig config = image.vmConfig("raw", SandboxSpec.defaults(), new MemoryBacking.Anonymous());
+        List<String> cmd = qemu.commandLine(config, dir);
+        // the QEMU backend's run-directory layout: the agent port's socket and QEMU's log
+        Path agentSocket = dir.resolve("agent.sock");
+        Path vmmLog = dir.resolve("vmm.log");
         long start = System.nanoTime();
         Process process = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(spec.vmmLog().toFile()).start();
+                .redirectOutput(vmmLog.toFile()).start();
         try {
-            while (!Files.exists(spec.agentSocket())) {
+            while (!Files.exists(agentSocket)) {
                 if (!process.isAlive()) {
-                    throw new IOException("QEMU exited: " + Files.readString(spec.vmmLog()));
+                    throw new IOException("QEMU exited: " + Files.readString(vmmLog));
                 }
                 Thread.sleep(0, 200_000);
             }
-            try (SocketChannel ch = connect(spec.agentSocket())) {
+            try (SocketChannel ch = connect(agentSocket)) {
                 ch.write(ByteBuffer.wrap(FrameCodec.encode(new Frame(1, new Message.Hello(1)))));
                 FrameDecoder decoder = new FrameDecoder();
                 ByteBuffer buf = ByteBuffer.allocate(4096);

@@ -4,7 +4,7 @@ import dev.basalt.core.ManagerConfig;
 import dev.basalt.core.RunRoot;
 import dev.basalt.core.SandboxManager;
 import dev.basalt.server.BasaltServer;
-import dev.basalt.vmm.qemu.QemuHypervisor;
+import dev.basalt.vmm.Hypervisors;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -37,7 +37,7 @@ public final class StartupTraining {
             ManagerConfig config = ManagerConfig.defaults().withRunRoot(dir.resolve("run"))
                     .withStateDir(dir.resolve("state")).withShmDir(shm);
             Path socket = dir.resolve("basaltd.sock");
-            try (SandboxManager manager = new SandboxManager(config, QemuHypervisor.detect());
+            try (SandboxManager manager = new SandboxManager(config, Hypervisors.detect());
                  BasaltServer server = BasaltServer.onUnixSocket(socket, manager).start()) {
                 exercise("unix:" + socket, dir);
             }

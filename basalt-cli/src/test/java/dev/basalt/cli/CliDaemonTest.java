@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.basalt.core.ManagerConfig;
 import dev.basalt.core.SandboxManager;
 import dev.basalt.server.BasaltServer;
-import dev.basalt.vmm.qemu.QemuHypervisor;
+import dev.basalt.vmm.Hypervisors;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -35,7 +35,7 @@ class CliDaemonTest {
         Path shm = Path.of("/dev/shm", "basalt-cli-daemon-" + ProcessHandle.current().pid());
         ManagerConfig config = ManagerConfig.defaults().withImagesDir(CliTest.images()).withRunRoot(tmp.resolve("run"))
                 .withStateDir(tmp.resolve("state")).withShmDir(shm);
-        try (SandboxManager manager = new SandboxManager(config, QemuHypervisor.detect());
+        try (SandboxManager manager = new SandboxManager(config, Hypervisors.detect());
              BasaltServer server = BasaltServer.onUnixSocket(socket, manager).start()) {
             String host = "unix:" + socket;
             CliTest.Outcome created = basalt("--host", host, "create", "--label", "via=daemon");

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.basalt.core.ManagerConfig;
 import dev.basalt.core.SandboxManager;
-import dev.basalt.vmm.qemu.QemuHypervisor;
+import dev.basalt.vmm.Hypervisors;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -29,7 +29,7 @@ class CliTest {
         stateDir = Files.createTempDirectory("basalt-cli-state");
         shmDir = Path.of("/dev/shm", "basalt-cli-test-" + ProcessHandle.current().pid());
         manager = new SandboxManager(ManagerConfig.defaults().withImagesDir(images()).withRunRoot(runRoot)
-                .withStateDir(stateDir).withShmDir(shmDir), QemuHypervisor.detect());
+                .withStateDir(stateDir).withShmDir(shmDir), Hypervisors.detect());
     }
 
     @AfterAll

@@ -1,5 +1,10 @@
 package dev.basalt.core;
 
+import dev.basalt.api.SandboxSpec;
+import dev.basalt.vmm.Boot;
+import dev.basalt.vmm.Machine;
+import dev.basalt.vmm.MemoryBacking;
+import dev.basalt.vmm.VmConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,10 +44,38 @@ public record GuestImage(String name, Path kernel, Path initrd, boolean acpi, St
         return new GuestImage(name, kernel, initrd, acpi, extra, identity(name, kernel, initrd, acpi, extra));
     }
 
+    /** How this image boots. */
+    public Boot boot() {
+        return new Boot(kernel, initrd, cmdlineExtra, acpi);
+    }
+
+    /**
+     * The config of a VM of this image with the spec's size: the one place a {@link VmConfig} is
+     * made from an image. Every other VM (a template's clone, a restored or forked one, one
+     * reattached after a restart) reuses a config made here, with its own name and memory.
+     */
+    public VmConfig vmConfig(String vmName, SandboxSpec spec, MemoryBacking memory) {
+        return new VmConfig(vmName, new Machine(spec.vcpus(), spec.memoryMib(), memory), boot(),
+                VmConfig.standardDevices());
+    }
+
+    /**
+     * The identity of the files a {@link Boot} names, as of now (paths, sizes, modification times):
+     * a saved state loads only into a VM booted from the same.
+     *
+     * @throws dev.basalt.api.BasaltException.InvalidArgument if a file is missing or unreadable
+     */
+    public static String identity(String name, Boot boot) {
+        return identity(name, boot.kernel(), boot.initrd(), boot.acpi(), boot.cmdlineExtra());
+    }
+
     private static String identity(String name, Path kernel, Path initrd, boolean acpi, String cmdlineExtra) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             for (Path file : new Path[] {kernel, initrd}) {
+                if (file == null) {
+                    continue;
+                }
                 Path real = file.toRealPath();
                 sha.update((real + "|" + Files.size(real) + "|" + Files.getLastModifiedTime(real).toMillis() + "\n")
                         .getBytes(StandardCharsets.UTF_8));

@@ -11,6 +11,8 @@ import java.util.function.LongSupplier;
 final class HostResources {
     /** QEMU's own memory next to the guest's. */
     static final int VMM_OVERHEAD_MIB = 64;
+    /** Room kept free on the shm filesystem beyond what a template, clone or save could need. */
+    static final long SHM_MARGIN_MIB = 16;
     private static final Path MEMINFO = Path.of("/proc/meminfo");
     private static final String MEM_AVAILABLE = "MemAvailable:";
 

@@ -5,7 +5,8 @@ import dev.basalt.api.SandboxEvent;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.api.SandboxState;
-import dev.basalt.vmm.LogFiles;
+import dev.basalt.vmm.Hypervisor;
+import dev.basalt.vmm.VmConfig;
 import dev.basalt.vmm.VmHandle;
 import dev.basalt.vmm.agent.AgentClient;
 import java.nio.file.Path;
@@ -24,10 +25,10 @@ final class ManagedSandbox {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ManagedSandbox.class);
     private final String id;
     private final Path dir;
-    private final String accel;
+    private final Hypervisor hypervisor;
     private Instant createdAt = Instant.now();
     private final String origin;
-    private final GuestImage image;
+    private final VmConfig config;
     private SandboxSpec spec;
 
     private SandboxState state = SandboxState.STARTING;
@@ -41,14 +42,19 @@ final class ManagedSandbox {
     private Instant expiresAt;
     private java.util.function.Consumer<SandboxEvent> events;
 
-    ManagedSandbox(String id, SandboxSpec spec, GuestImage image, Path dir, String accel, String origin,
+    /**
+     * @param config     what its VM is built from (named after {@code id})
+     * @param dir        its run directory
+     * @param hypervisor the backend its VM runs on
+     */
+    ManagedSandbox(String id, SandboxSpec spec, VmConfig config, Path dir, Hypervisor hypervisor, String origin,
                    java.util.function.Consumer<SandboxEvent> events) {
         this.events = events;
         this.id = id;
         this.spec = spec;
-        this.image = image;
+        this.config = config;
         this.dir = dir;
-        this.accel = accel;
+        this.hypervisor = hypervisor;
         this.origin = origin;
     }
 
@@ -61,9 +67,9 @@ final class ManagedSandbox {
         this.spec = newSpec;
     }
 
-    /** The kernel, initrd and boot parameters its VM runs. */
-    GuestImage image() {
-        return image;
+    /** What its VM is built from: the VM's machine, boot and devices. */
+    VmConfig config() {
+        return config;
     }
 
     String id() {
@@ -75,7 +81,7 @@ final class ManagedSandbox {
     }
 
     synchronized SandboxInfo info() {
-        return new SandboxInfo(id, state, spec, accel, vm != null && vm.isAlive() ? vm.pid() : 0, createdAt,
+        return new SandboxInfo(id, state, spec, hypervisor.accel().id(), vm != null && vm.isAlive() ? vm.pid() : 0, createdAt,
                 Optional.ofNullable(readyAt), execsInFlight, Optional.ofNullable(failure), origin,
                 Optional.ofNullable(expiresAt));
     }
@@ -333,7 +339,7 @@ final class ManagedSandbox {
     }
 
     String consoleTail(int maxBytes) {
-        return LogFiles.tail(dir.resolve("console.log"), maxBytes);
+        return hypervisor.consoleTail(config, dir, maxBytes);
     }
 
     private static final long FREEZE_WAIT_NANOS = 60_000_000_000L;

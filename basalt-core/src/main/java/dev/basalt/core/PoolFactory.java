@@ -21,12 +21,12 @@ final class PoolFactory implements PoolSet.Factory {
     }
 
     @Override
-    public ManagedSandbox warmSandbox(GuestImage image, SandboxSpec spec) {
-        TemplateCache.Template template = templates.get(image, spec);
+    public ManagedSandbox warmSandbox(TemplateKey key, SandboxSpec spec) {
+        Template template = templates.get(key);
         String id = SandboxIds.next();
         // unregistered and silent until a create takes it
-        ManagedSandbox sandbox = new ManagedSandbox(id, spec, image, runRoot.create(id), hypervisor.accel().id(),
-                "template:" + template.key(), event -> { });
+        ManagedSandbox sandbox = new ManagedSandbox(id, spec, template.cloneConfig(id), runRoot.create(id), hypervisor,
+                "template:" + template.name(), event -> { });
         try {
             builder.fromTemplate(sandbox, template, true);
             return sandbox;
@@ -37,8 +37,8 @@ final class PoolFactory implements PoolSet.Factory {
     }
 
     @Override
-    public PoolSet.Standby standbyVm(GuestImage image, SandboxSpec spec) {
-        TemplateCache.Template template = templates.get(image, spec);
+    public Standby standbyVm(TemplateKey key, SandboxSpec spec) {
+        Template template = templates.get(key);
         String id = SandboxIds.next();
         var dir = runRoot.create(id);
         try {
@@ -55,7 +55,7 @@ final class PoolFactory implements PoolSet.Factory {
     }
 
     @Override
-    public void disposeStandby(PoolSet.Standby standby) {
+    public void disposeStandby(Standby standby) {
         standby.agent().close();
         standby.vm().kill();
         runRoot.delete(standby.dir());

@@ -3,8 +3,6 @@ package dev.basalt.core;
 import dev.basalt.api.BasaltException;
 import dev.basalt.api.PoolStats;
 import dev.basalt.api.SandboxSpec;
-import dev.basalt.vmm.VmHandle;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,20 +14,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * configured template, keyed by template key.
  */
 final class PoolSet implements AutoCloseable {
-    /**
-     * A VM started on a template's memory, running the template's state with its agent connected but
-     * no identity yet: taking it skips process start-up, state loading and the first translation of
-     * the guest's hot paths. It carries the id its sandbox will get.
-     */
-    record Standby(String id, Path dir, VmHandle vm, dev.basalt.vmm.agent.AgentClient agent) {}
-
     /** What the pools need from the manager. */
     interface Factory {
-        /** A READY, unregistered sandbox cloned from the template. */
-        ManagedSandbox warmSandbox(GuestImage image, SandboxSpec spec);
+        /** A READY, unregistered sandbox cloned from the template of {@code key}. */
+        ManagedSandbox warmSandbox(TemplateKey key, SandboxSpec spec);
 
-        /** A started VM waiting for the template's state. */
-        Standby standbyVm(GuestImage image, SandboxSpec spec);
+        /** A VM running the template's state, its agent connected (see {@link Standby}). */
+        Standby standbyVm(TemplateKey key, SandboxSpec spec);
 
         void disposeSandbox(ManagedSandbox sandbox);
 
@@ -57,16 +48,16 @@ final class PoolSet implements AutoCloseable {
                     + " MiB but the host has " + available + " MiB available: make them smaller");
         }
         for (PoolConfig c : configs) {
-            GuestImage image = images.resolve(c.spec());
-            String key = templates.key(image, c.spec());
+            TemplateKey templateKey = templates.key(images.resolve(c.spec()), c.spec());
+            String key = templateKey.hash();
             if (byKey.containsKey(key)) {
                 throw new BasaltException.InvalidArgument("two pool configurations for the same template (image "
                         + c.spec().image() + ", " + c.spec().vcpus() + " vCPU, " + c.spec().memoryMib() + " MiB)");
             }
             byKey.put(key, new Pools(c.spec(),
-                    new RefillingPool<>("warm-" + key, c.warm(), () -> factory.warmSandbox(image, c.spec()),
+                    new RefillingPool<>("warm-" + key, c.warm(), () -> factory.warmSandbox(templateKey, c.spec()),
                             factory::disposeSandbox),
-                    new RefillingPool<>("standby-" + key, c.standby(), () -> factory.standbyVm(image, c.spec()),
+                    new RefillingPool<>("standby-" + key, c.standby(), () -> factory.standbyVm(templateKey, c.spec()),
                             factory::disposeStandby)));
         }
     }

@@ -4,10 +4,9 @@ import dev.basalt.api.BasaltException;
 import dev.basalt.api.SandboxEvent;
 import dev.basalt.api.SandboxState;
 import dev.basalt.vmm.Hypervisor;
+import dev.basalt.vmm.VmConfig;
 import dev.basalt.vmm.VmHandle;
-import dev.basalt.vmm.VmSpec;
 import dev.basalt.vmm.agent.AgentClient;
-import dev.basalt.vmm.agent.UnixSocketTransport;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,30 +26,25 @@ final class Reattacher {
 
     private final Hypervisor hypervisor;
     private final RunRoot runRoot;
-    private final boolean dieWithParent;
 
-    Reattacher(Hypervisor hypervisor, RunRoot runRoot, boolean dieWithParent) {
+    Reattacher(Hypervisor hypervisor, RunRoot runRoot) {
         this.hypervisor = hypervisor;
         this.runRoot = runRoot;
-        this.dieWithParent = dieWithParent;
     }
 
     ManagedSandbox reattach(SandboxStore.Row row, Consumer<SandboxEvent> events) {
         SandboxStore.Stored stored = row.stored();
         Path dir = runRoot.path().resolve(row.id());
-        GuestImage image = stored.guestImage();
-        ManagedSandbox sandbox = new ManagedSandbox(row.id(), stored.spec(), image, dir, hypervisor.accel().id(),
-                stored.origin(), events);
+        VmConfig config = stored.config(row.id());
+        ManagedSandbox sandbox = new ManagedSandbox(row.id(), stored.spec(), config, dir, hypervisor, stored.origin(), events);
         sandbox.restoreRecord(java.time.Instant.parse(stored.createdAt()), row.readyAt(), row.state(), row.failure());
         if (row.state().isTerminal()) {
             return sandbox;
         }
         long pid = row.vmmPid() > 0 ? row.vmmPid() : runRoot.recordedVmmPid(dir);
-        VmSpec spec = new VmSpec(row.id(), image.kernel(), image.initrd(), image.cmdlineExtra(), stored.vcpus(),
-                stored.memoryMib(), image.acpi(), dir, dieWithParent, stored.memory(), null, false);
         VmHandle vm;
         try {
-            vm = hypervisor.attach(spec, pid);
+            vm = hypervisor.attach(config, dir, pid);
         } catch (BasaltException e) {
             sandbox.fail("its VM died while basaltd was not running (" + e.getMessage() + ")" + sandbox.diagnostics());
             return sandbox;
@@ -62,8 +56,7 @@ final class Reattacher {
             return sandbox;   // the caller finishes the stop
         }
         try {
-            AgentClient agent = AgentClient.connect(UnixSocketTransport.connect(spec.agentSocket(), AGENT_TIMEOUT),
-                    AGENT_TIMEOUT);
+            AgentClient agent = AgentClient.connect(vm.connectAgent(AGENT_TIMEOUT), AGENT_TIMEOUT);
             if (!sandbox.ready(agent)) {
                 agent.close();
             }

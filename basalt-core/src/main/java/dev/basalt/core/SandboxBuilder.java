@@ -3,12 +3,10 @@ package dev.basalt.core;
 import dev.basalt.api.BasaltException;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.vmm.Hypervisor;
-import dev.basalt.vmm.MemoryBacking;
+import dev.basalt.vmm.LaunchPolicy;
 import dev.basalt.vmm.VmHandle;
-import dev.basalt.vmm.VmSpec;
 import dev.basalt.vmm.agent.AgentClient;
 import dev.basalt.vmm.agent.AgentTransport;
-import dev.basalt.vmm.agent.UnixSocketTransport;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -30,33 +28,29 @@ final class SandboxBuilder {
 
     private final Hypervisor hypervisor;
     private final RunRoot runRoot;
-    private final boolean dieWithParent;
+    private final LaunchPolicy policy;
 
-    SandboxBuilder(Hypervisor hypervisor, RunRoot runRoot, boolean dieWithParent) {
+    /** @param policy how every VM starts (whether it dies with this process); pool VMs add the background priority */
+    SandboxBuilder(Hypervisor hypervisor, RunRoot runRoot, LaunchPolicy policy) {
         this.hypervisor = hypervisor;
         this.runRoot = runRoot;
-        this.dieWithParent = dieWithParent;
+        this.policy = policy;
     }
 
-    /** The VM of {@code sandbox}: the image's machine with the spec's size. */
-    VmSpec vmSpec(String name, Path dir, GuestImage image, SandboxSpec spec, MemoryBacking memory, Path incoming) {
-        return vmSpec(name, dir, image, spec, memory, incoming, false);
+    /** How VMs of this builder start (for reattaching ones started by an earlier process). */
+    LaunchPolicy policy() {
+        return policy;
     }
 
-    private VmSpec vmSpec(String name, Path dir, GuestImage image, SandboxSpec spec, MemoryBacking memory,
-                          Path incoming, boolean background) {
-        return new VmSpec(name, image.kernel(), image.initrd(), image.cmdlineExtra(), spec.vcpus(), spec.memoryMib(),
-                image.acpi(), dir, dieWithParent, memory, incoming, background);
-    }
-
-    /** Recipe 1: boot the image's kernel and wait for the agent's first answer. */
-    void forBoot(ManagedSandbox sandbox, GuestImage image, SandboxSpec spec, MemoryBacking memory) {
+    /** Recipe 1: boot the sandbox's VM ({@link ManagedSandbox#config()}) and wait for the agent's first answer. */
+    void forBoot(ManagedSandbox sandbox) {
+        SandboxSpec spec = sandbox.spec();
         long deadline = System.nanoTime() + spec.bootTimeout().toNanos();
-        VmHandle vm = launch(sandbox, vmSpec(sandbox.id(), sandbox.dir(), image, spec, memory, null));
+        VmHandle vm = adopt(sandbox, hypervisor.boot(sandbox.config(), sandbox.dir(), policy));
         Duration remaining = remaining(deadline);
         AgentClient agent;
         try {
-            agent = AgentClient.connect(UnixSocketTransport.connect(vm.spec().agentSocket(), remaining), remaining);
+            agent = AgentClient.connect(vm.connectAgent(remaining), remaining);
         } catch (IOException | RuntimeException e) {
             String why = vm.isAlive() ? "the guest agent did not answer within " + spec.bootTimeout().toSeconds() + " s"
                     : "the VM exited during boot";
@@ -66,13 +60,13 @@ final class SandboxBuilder {
     }
 
     /**
-     * Recipe 2: launch {@code incoming}, load the state it names ({@link VmSpec#incoming()}), resume
-     * it and give the guest the sandbox's identity.
+     * Recipe 2: start the sandbox's VM for the saved {@code state} (a snapshot's or a fork's, RAM
+     * included), load it, resume it and give the guest the sandbox's identity.
      */
-    void fromState(ManagedSandbox sandbox, VmSpec incoming, boolean ramInStream, Duration timeout) {
+    void fromState(ManagedSandbox sandbox, Path state, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        VmHandle vm = launch(sandbox, incoming);
-        AgentClient agent = resume(sandbox.id(), vm, ramInStream, deadline);
+        VmHandle vm = adopt(sandbox, hypervisor.startForState(sandbox.config(), sandbox.dir(), policy, state));
+        AgentClient agent = resume(sandbox.id(), vm, deadline);
         giveIdentity(sandbox, agent, deadline);
     }
 
@@ -81,13 +75,12 @@ final class SandboxBuilder {
      * {@code forPool}: the VM is prepared in the background at a low CPU priority, raised when
      * the pool hands it out, and runs the {@link #warmUp} execs before it gets its identity.
      */
-    void fromTemplate(ManagedSandbox sandbox, TemplateCache.Template template, boolean forPool) {
+    void fromTemplate(ManagedSandbox sandbox, Template template, boolean forPool) {
         checkTemplateRoom(template);
-        var vmSpec = vmSpec(sandbox.id(), sandbox.dir(), template.image(), sandbox.spec(),
-                new MemoryBacking.PrivateFile(template.memoryFile()), template.stateFile(), forPool);
         long deadline = System.nanoTime() + prepareTimeout(sandbox.spec(), forPool).toNanos();
-        VmHandle vm = launch(sandbox, vmSpec);
-        AgentClient agent = resume(sandbox.id(), vm, false, deadline);
+        VmHandle vm = adopt(sandbox, hypervisor.startForState(sandbox.config(), sandbox.dir(),
+                policy.inBackground(forPool), template.stateFile()));
+        AgentClient agent = resume(sandbox.id(), vm, deadline);
         if (forPool) {
             warmUp(agent, deadline);
         }
@@ -98,7 +91,7 @@ final class SandboxBuilder {
      * Recipe 2 from the restore pool: the VM already runs the template's state (and has translated
      * the agent's hot paths once), so only the identity is left to give.
      */
-    void fromStandby(ManagedSandbox sandbox, PoolSet.Standby standby) {
+    void fromStandby(ManagedSandbox sandbox, Standby standby) {
         standby.vm().toForeground();
         attach(sandbox, standby.vm());          // its directory records the VMM since standby() launched it
         giveIdentity(sandbox, standby.agent(), System.nanoTime() + sandbox.spec().bootTimeout().toNanos());
@@ -110,17 +103,17 @@ final class SandboxBuilder {
      * identity (its own id as hostname, a fresh seed) and the {@link #warmUp} execs.
      * {@link #fromStandby} then gives the sandbox's real identity, which replaces all of it.
      */
-    PoolSet.Standby standby(String id, Path dir, TemplateCache.Template template, SandboxSpec spec) {
+    Standby standby(String id, Path dir, Template template, SandboxSpec spec) {
         checkTemplateRoom(template);
         long deadline = System.nanoTime() + prepareTimeout(spec, true).toNanos();
-        VmHandle vm = hypervisor.launch(vmSpec(id, dir, template.image(), spec,
-                new MemoryBacking.PrivateFile(template.memoryFile()), template.stateFile(), true));
+        VmHandle vm = hypervisor.startForState(template.cloneConfig(id), dir, policy.inBackground(true),
+                template.stateFile());
         runRoot.recordVmm(dir, vm.pid());
         try {
-            AgentClient agent = resume(id, vm, false, deadline);
+            AgentClient agent = resume(id, vm, deadline);
             agent.identity(id, Instant.now(), seed(), remaining(deadline));
             warmUp(agent, deadline);
-            return new PoolSet.Standby(id, dir, vm, agent);
+            return new Standby(id, dir, vm, agent);
         } catch (RuntimeException e) {
             vm.kill();
             throw e;
@@ -128,10 +121,10 @@ final class SandboxBuilder {
     }
 
     /** A clone's guest faults the template file's holes in as it uses memory: there must be room for all of them. */
-    private static void checkTemplateRoom(TemplateCache.Template template) {
-        HostResources.checkShmRoom(template.memoryFile().getParent(), SnapshotOps.SHM_MARGIN_MIB + template.memoryMib(),
-                () -> SnapshotOps.SHM_MARGIN_MIB + HostResources.templateGrowthMib(template.memoryFile(), template.memoryMib()),
-                "a clone of template " + template.key());
+    private static void checkTemplateRoom(Template template) {
+        HostResources.checkShmRoom(template.memoryFile().getParent(), HostResources.SHM_MARGIN_MIB + template.memoryMib(),
+                () -> HostResources.SHM_MARGIN_MIB + HostResources.templateGrowthMib(template.memoryFile(), template.memoryMib()),
+                "a clone of template " + template.name());
     }
 
     /**
@@ -159,13 +152,13 @@ final class SandboxBuilder {
     }
 
     /** Connects the agent socket, loads the state, runs the guest and waits for the agent's HELLO. */
-    private AgentClient resume(String id, VmHandle vm, boolean ramInStream, long deadline) {
+    private AgentClient resume(String id, VmHandle vm, long deadline) {
         long start = System.nanoTime();
         AgentTransport transport = null;
         try {
             // Connect before the guest runs: the restored virtio port then finds its host present.
-            transport = UnixSocketTransport.connect(vm.spec().agentSocket(), remaining(deadline));
-            vm.loadState(ramInStream);
+            transport = vm.connectAgent(remaining(deadline));
+            vm.loadState();
             long loaded = System.nanoTime();
             vm.resume();
             AgentClient agent = AgentClient.connect(transport, remaining(deadline));
@@ -197,10 +190,6 @@ final class SandboxBuilder {
         byte[] seed = new byte[64];
         RANDOM.nextBytes(seed);
         return seed;
-    }
-
-    private VmHandle launch(ManagedSandbox sandbox, VmSpec spec) {
-        return adopt(sandbox, hypervisor.launch(spec));
     }
 
     private VmHandle adopt(ManagedSandbox sandbox, VmHandle vm) {

@@ -14,9 +14,11 @@ import dev.basalt.api.SandboxSpec;
 import dev.basalt.api.Sandboxes;
 import dev.basalt.api.SnapshotInfo;
 import dev.basalt.vmm.Hypervisor;
+import dev.basalt.vmm.Hypervisors;
+import dev.basalt.vmm.LaunchPolicy;
 import dev.basalt.vmm.MemoryBacking;
+import dev.basalt.vmm.VmConfig;
 import dev.basalt.vmm.VmHandle;
-import dev.basalt.vmm.qemu.QemuHypervisor;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
@@ -66,7 +68,8 @@ public final class SandboxManager implements Sandboxes {
         this.hypervisor = hypervisor;
         this.images = new ImageCatalog(config.imagesDir());
         this.runRoot = new RunRoot(config.runRoot());
-        this.builder = new SandboxBuilder(hypervisor, runRoot, config.vmsDieWithManager());
+        this.builder = new SandboxBuilder(hypervisor, runRoot, config.vmsDieWithManager()
+                ? LaunchPolicy.diesWithParent() : LaunchPolicy.outlivesParent());
         this.templates = new TemplateCache(config.shmDir(), hypervisor, runRoot, builder);
         this.snapshotCatalog = new SnapshotCatalog(config.snapshotsDir());
         this.snapshots = new SnapshotOps(internals, builder, snapshotCatalog, hypervisor, config.shmDir());
@@ -91,7 +94,7 @@ public final class SandboxManager implements Sandboxes {
         long start = System.nanoTime();
         var rows = store.loadAll();
         runRoot.reapOrphans(rows.stream().map(SandboxStore.Row::id).collect(java.util.stream.Collectors.toSet()));
-        Reattacher reattacher = new Reattacher(hypervisor, runRoot, config.vmsDieWithManager());
+        Reattacher reattacher = new Reattacher(hypervisor, runRoot);
         try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
             for (var row : rows) {
                 executor.submit(() -> {
@@ -130,7 +133,7 @@ public final class SandboxManager implements Sandboxes {
 
     /** A manager with default settings on the QEMU backend. */
     public static SandboxManager create() {
-        return new SandboxManager(ManagerConfig.defaults(), QemuHypervisor.detect());
+        return new SandboxManager(ManagerConfig.defaults(), Hypervisors.detect());
     }
 
     /** The accelerator every VM of this manager runs on ("kvm" or "tcg"). */
@@ -162,11 +165,13 @@ public final class SandboxManager implements Sandboxes {
         String what;
         if (!spec.usesTemplate()) {
             HostResources.check(spec);
-            sandbox = internals.register(spec, image, "boot");
-            recipe = () -> builder.forBoot(sandbox, image, spec, new MemoryBacking.Anonymous());
+            sandbox = internals.register(spec, id -> image.vmConfig(id, spec, new MemoryBacking.Anonymous()), "boot");
+            recipe = () -> builder.forBoot(sandbox);
             what = "failed to boot";
         } else {
-            String key = templates.key(image, spec);
+            TemplateKey templateKey = templates.key(image, spec);
+            Template template = templates.location(templateKey);
+            String key = template.name();
             var warm = pools.takeWarm(key);
             if (warm.isPresent()) {
                 ManagedSandbox taken = warm.get();
@@ -176,15 +181,15 @@ public final class SandboxManager implements Sandboxes {
                 taken.emit(SandboxEvent.Kind.READY, taken.info().origin());
                 return taken.info();
             }
-            PoolSet.Standby standby = pools.takeStandby(key).orElse(null);
+            Standby standby = pools.takeStandby(key).orElse(null);
             if (standby == null) {
                 HostResources.check(spec);
             }
             sandbox = standby == null
-                    ? internals.register(spec, image, "template:" + key)
-                    : internals.adoptStandby(standby, spec, image, "template:" + key);
+                    ? internals.register(spec, template::cloneConfig, "template:" + key)
+                    : internals.adoptStandby(standby, spec, "template:" + key);
             recipe = standby != null ? () -> builder.fromStandby(sandbox, standby)
-                    : () -> builder.fromTemplate(sandbox, templates.get(image, spec), false);
+                    : () -> builder.fromTemplate(sandbox, templates.get(templateKey), false);
             what = "failed to start from its template";
         }
         if (wait) {
@@ -429,13 +434,15 @@ public final class SandboxManager implements Sandboxes {
         }
 
         @Override
-        public ManagedSandbox register(SandboxSpec spec, GuestImage image, String origin) {
+        public ManagedSandbox register(SandboxSpec spec, java.util.function.Function<String, VmConfig> config, String origin) {
             String id = SandboxIds.next();
-            return admit(new ManagedSandbox(id, spec, image, runRoot.create(id), accel(), origin, SandboxManager.this::onEvent));
+            return admit(new ManagedSandbox(id, spec, config.apply(id), runRoot.create(id), hypervisor, origin,
+                    SandboxManager.this::onEvent));
         }
 
-        ManagedSandbox adoptStandby(PoolSet.Standby standby, SandboxSpec spec, GuestImage image, String origin) {
-            return admit(new ManagedSandbox(standby.id(), spec, image, standby.dir(), accel(), origin, SandboxManager.this::onEvent));
+        ManagedSandbox adoptStandby(Standby standby, SandboxSpec spec, String origin) {
+            return admit(new ManagedSandbox(standby.id(), spec, standby.vm().config(), standby.dir(), hypervisor, origin,
+                    SandboxManager.this::onEvent));
         }
 
         /** Makes a sandbox visible: checks the limits, lists it, announces it, arms its TTL. */

@@ -1,11 +1,17 @@
 package dev.basalt.core;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.basalt.api.BasaltException;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.api.SandboxState;
+import dev.basalt.vmm.Boot;
+import dev.basalt.vmm.Machine;
+import dev.basalt.vmm.MemoryBacking;
+import dev.basalt.vmm.VmConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -28,36 +34,31 @@ import java.util.Map;
  */
 final class SandboxStore implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int SCHEMA = 1;
+    /** 2: records hold the VM's config; schema-1 records are still read (see {@link Stored#config}). */
+    private static final int SCHEMA = 2;
 
     /** What is needed to rebuild a sandbox after a restart. */
     record Row(String id, Stored stored, SandboxState state, String failure, long vmmPid, Instant readyAt,
                Instant expiresAt) {}
 
-    /** The immutable part of a sandbox, stored as JSON. */
-    record Stored(String image, String kernel, String initrd, boolean acpi, String cmdlineExtra, String imageId,
-                  int vcpus, int memoryMib, Map<String, String> labels, long bootTimeoutMillis, boolean coldBoot,
-                  Long ttlMillis, String origin, String memoryKind, String memoryPath, String createdAt) {
+    /**
+     * The immutable part of a sandbox, stored as JSON: its spec, origin, creation time and the
+     * config of its VM ({@code vm}), which is what a reattach rebuilds the VM from. Records of
+     * schema 1 carry the image's files and the memory backing instead of {@code vm}; {@link #config}
+     * rebuilds the same machine from them.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record Stored(String image, int vcpus, int memoryMib, Map<String, String> labels, long bootTimeoutMillis,
+                  boolean coldBoot, Long ttlMillis, String origin, String createdAt, VmConfig vm,
+                  String kernel, String initrd, Boolean acpi, String cmdlineExtra, String memoryKind, String memoryPath) {
 
         static Stored of(ManagedSandbox sandbox) {
             SandboxSpec spec = sandbox.spec();
-            GuestImage image = sandbox.image();
-            var memory = sandbox.vm() == null ? null : sandbox.vm().spec().memory();
-            String kind = memory == null ? "anonymous" : switch (memory) {
-                case dev.basalt.vmm.MemoryBacking.Anonymous a -> "anonymous";
-                case dev.basalt.vmm.MemoryBacking.SharedFile f -> "shared";
-                case dev.basalt.vmm.MemoryBacking.PrivateFile f -> "private";
-            };
-            String path = switch (memory) {
-                case dev.basalt.vmm.MemoryBacking.SharedFile f -> f.path().toString();
-                case dev.basalt.vmm.MemoryBacking.PrivateFile f -> f.path().toString();
-                case null, default -> null;
-            };
             SandboxInfo info = sandbox.info();
-            return new Stored(image.name(), image.kernel().toString(), image.initrd().toString(), image.acpi(),
-                    image.cmdlineExtra(), image.id(), spec.vcpus(), spec.memoryMib(), spec.labels(),
-                    spec.bootTimeout().toMillis(), spec.coldBoot(), spec.ttl() == null ? null : spec.ttl().toMillis(),
-                    info.origin(), kind, path, info.createdAt().toString());
+            return new Stored(spec.image(), spec.vcpus(), spec.memoryMib(), spec.labels(), spec.bootTimeout().toMillis(),
+                    spec.coldBoot(), spec.ttl() == null ? null : spec.ttl().toMillis(), info.origin(),
+                    info.createdAt().toString(), sandbox.config(), null, null, null, null, null, null);
         }
 
         SandboxSpec spec() {
@@ -66,16 +67,18 @@ final class SandboxStore implements AutoCloseable {
                     .withTtl(ttlMillis == null ? null : Duration.ofMillis(ttlMillis));
         }
 
-        GuestImage guestImage() {
-            return new GuestImage(image, Path.of(kernel), Path.of(initrd), acpi, cmdlineExtra, imageId);
-        }
-
-        dev.basalt.vmm.MemoryBacking memory() {
-            return switch (memoryKind) {
-                case "shared" -> new dev.basalt.vmm.MemoryBacking.SharedFile(Path.of(memoryPath));
-                case "private" -> new dev.basalt.vmm.MemoryBacking.PrivateFile(Path.of(memoryPath));
-                default -> new dev.basalt.vmm.MemoryBacking.Anonymous();
+        /** The config of the sandbox's VM ({@code id} names a VM of a schema-1 record). */
+        VmConfig config(String id) {
+            if (vm != null) {
+                return vm;
+            }
+            MemoryBacking memory = switch (memoryKind == null ? "anonymous" : memoryKind) {
+                case "shared" -> new MemoryBacking.SharedFile(Path.of(memoryPath));
+                case "private" -> new MemoryBacking.PrivateFile(Path.of(memoryPath));
+                default -> new MemoryBacking.Anonymous();
             };
+            return new VmConfig(id, new Machine(vcpus, memoryMib, memory),
+                    new Boot(Path.of(kernel), Path.of(initrd), cmdlineExtra, acpi == null || acpi), VmConfig.standardDevices());
         }
     }
 
@@ -107,7 +110,11 @@ final class SandboxStore implements AutoCloseable {
             }
             try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT value FROM meta WHERE key='schema'")) {
                 int schema = r.next() ? Integer.parseInt(r.getString(1)) : SCHEMA;
-                if (schema != SCHEMA) {
+                if (schema == 1) {
+                    try (Statement u = db.createStatement()) {
+                        u.execute("UPDATE meta SET value = '" + SCHEMA + "' WHERE key = 'schema'");
+                    }
+                } else if (schema != SCHEMA) {
                     db.close();
                     throw new BasaltException.Internal("state database " + stateDir.resolve("basalt.db")
                             + " has schema " + schema + ", this Basalt speaks " + SCHEMA);

@@ -1,9 +1,15 @@
 package dev.basalt.core;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.basalt.api.BasaltException;
 import dev.basalt.api.SnapshotInfo;
+import dev.basalt.vmm.Boot;
+import dev.basalt.vmm.Machine;
+import dev.basalt.vmm.MemoryBacking;
+import dev.basalt.vmm.VmConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -51,15 +57,19 @@ final class SnapshotCatalog {
         }
     }
 
-    /** Hashes the state, writes the metadata and moves the reserved directory into place. */
-    SnapshotInfo publish(Path reserved, SnapshotInfo draft, Path kernel, Path initrd, boolean acpi, String cmdlineExtra) {
+    /**
+     * Hashes the state, writes the metadata and moves the reserved directory into place.
+     *
+     * @param vm the config of the VM the state was saved from: what a restore rebuilds the VM from
+     */
+    SnapshotInfo publish(Path reserved, SnapshotInfo draft, VmConfig vm) {
         Path state = reserved.resolve(STATE);
         try {
             SnapshotInfo info = new SnapshotInfo(draft.name(), draft.sourceSandbox(), draft.image(), draft.imageId(),
                     draft.vmmVersion(), draft.vcpus(), draft.memoryMib(), draft.createdAt(), Files.size(state), sha256(state));
             ObjectNode meta = JSON.valueToTree(new Meta(info.name(), info.sourceSandbox(), info.image(), info.imageId(),
                     info.vmmVersion(), info.vcpus(), info.memoryMib(), info.createdAt().toString(), info.sizeBytes(),
-                    info.sha256(), kernel.toString(), initrd.toString(), acpi, cmdlineExtra));
+                    info.sha256(), vm.shape(), null, null, null, null));
             JSON.writerWithDefaultPrettyPrinter().writeValue(reserved.resolve(META).toFile(), meta);
             Files.move(reserved, dir.resolve(info.name()), StandardCopyOption.ATOMIC_MOVE);
             return info;
@@ -77,13 +87,29 @@ final class SnapshotCatalog {
         RunRoot.deleteTree(reserved);
     }
 
-    /** The stored metadata of a snapshot: the public part plus what a restore needs to boot the same machine. */
+    /**
+     * The stored metadata of a snapshot: the public part plus the config of the VM it was saved from
+     * ({@code vm}, its shape). Snapshots written before VM configs existed carry {@code kernel},
+     * {@code initrd}, {@code acpi} and {@code cmdlineExtra} instead, from which {@link #config()}
+     * rebuilds the same machine.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonIgnoreProperties(ignoreUnknown = true)
     record Meta(String name, String sourceSandbox, String image, String imageId, String vmmVersion, int vcpus,
-                int memoryMib, String createdAt, long sizeBytes, String sha256, String kernel, String initrd,
-                boolean acpi, String cmdlineExtra) {
+                int memoryMib, String createdAt, long sizeBytes, String sha256, VmConfig vm, String kernel,
+                String initrd, Boolean acpi, String cmdlineExtra) {
         SnapshotInfo info() {
             return new SnapshotInfo(name, sourceSandbox, image, imageId, vmmVersion, vcpus, memoryMib,
                     Instant.parse(createdAt), sizeBytes, sha256);
+        }
+
+        /** The config of the saved VM (its shape: no name, anonymous memory). */
+        VmConfig config() {
+            if (vm != null) {
+                return vm;
+            }
+            return new VmConfig("", new Machine(vcpus, memoryMib, new MemoryBacking.Anonymous()),
+                    new Boot(Path.of(kernel), Path.of(initrd), cmdlineExtra, acpi == null || acpi), VmConfig.standardDevices());
         }
     }
 

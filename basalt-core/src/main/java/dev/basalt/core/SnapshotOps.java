@@ -4,8 +4,10 @@ import dev.basalt.api.BasaltException;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.api.SnapshotInfo;
+import dev.basalt.vmm.Boot;
 import dev.basalt.vmm.Hypervisor;
 import dev.basalt.vmm.MemoryBacking;
+import dev.basalt.vmm.VmConfig;
 import dev.basalt.vmm.VmHandle;
 import dev.basalt.vmm.agent.AgentClient;
 import java.io.IOException;
@@ -28,8 +30,6 @@ import java.util.concurrent.Future;
  */
 final class SnapshotOps implements AutoCloseable {
     static final int MAX_FORK = 64;
-    /** Room kept free on the shm filesystem beyond what a save could need. */
-    static final long SHM_MARGIN_MIB = 16;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SnapshotOps.class);
 
     private final SandboxRegistry registry;
@@ -60,11 +60,11 @@ final class SnapshotOps implements AutoCloseable {
         Path reserved = catalog.reserve(name);
         try {
             saveFrozen(source, reserved.resolve(SnapshotCatalog.STATE), "checkpoint");
-            GuestImage image = source.image();
             SandboxSpec spec = source.spec();
-            SnapshotInfo draft = new SnapshotInfo(name, id, image.name(), image.id(), hypervisor.version(),
-                    spec.vcpus(), spec.memoryMib(), Instant.now(), 0, "");
-            return catalog.publish(reserved, draft, image.kernel(), image.initrd(), image.acpi(), image.cmdlineExtra());
+            VmConfig vm = source.config();
+            SnapshotInfo draft = new SnapshotInfo(name, id, spec.image(), GuestImage.identity(spec.image(), vm.boot()),
+                    hypervisor.version(), spec.vcpus(), spec.memoryMib(), Instant.now(), 0, "");
+            return catalog.publish(reserved, draft, vm);
         } catch (RuntimeException e) {
             catalog.discard(reserved);
             throw e;
@@ -77,11 +77,10 @@ final class SnapshotOps implements AutoCloseable {
             throw new BasaltException.InvalidArgument("snapshot '" + name + "' was written by QEMU " + meta.vmmVersion()
                     + " but this host runs QEMU " + hypervisor.version() + ": states do not load across versions");
         }
-        Path kernel = Path.of(meta.kernel());
-        Path initrd = Path.of(meta.initrd());
-        GuestImage image = Files.isRegularFile(kernel) && Files.isRegularFile(initrd)
-                ? GuestImage.of(meta.image(), kernel, initrd, meta.acpi(), meta.cmdlineExtra()) : null;
-        if (image == null || !image.id().equals(meta.imageId())) {
+        VmConfig vm = meta.config();
+        Boot boot = vm.boot();
+        boolean filesThere = Files.isRegularFile(boot.kernel()) && (boot.initrd() == null || Files.isRegularFile(boot.initrd()));
+        if (!filesThere || !GuestImage.identity(meta.image(), boot).equals(meta.imageId())) {
             throw new BasaltException.InvalidArgument("snapshot '" + name + "' was taken on image '" + meta.image()
                     + "' (id " + meta.imageId() + ") whose kernel or initrd has changed or is gone since; "
                     + "restore needs the exact same files");
@@ -90,7 +89,7 @@ final class SnapshotOps implements AutoCloseable {
         SandboxSpec spec = SandboxSpec.defaults().withImage(meta.image()).withVcpus(meta.vcpus())
                 .withMemoryMib(meta.memoryMib()).withLabels(labels);
         HostResources.check(spec);
-        return restoreOne(spec, image, state, "snapshot:" + name).info();
+        return restoreOne(spec, vm, state, "snapshot:" + name).info();
     }
 
     List<SandboxInfo> fork(String id, int count) {
@@ -111,7 +110,7 @@ final class SnapshotOps implements AutoCloseable {
             long start = System.nanoTime();
             saveFrozen(parent, state, "fork");
             long saved = System.nanoTime();
-            List<SandboxInfo> children = restoreMany(spec, parent.image(), state, "fork:" + id, count);
+            List<SandboxInfo> children = restoreMany(spec, parent.config(), state, "fork:" + id, count);
             log.debug("fork of {}: state saved in {} ms ({} KiB), {} child(ren) ready in {} ms", id,
                     (saved - start) / 1_000_000, sizeKib(state), count, (System.nanoTime() - saved) / 1_000_000);
             return children;
@@ -133,11 +132,11 @@ final class SnapshotOps implements AutoCloseable {
     }
 
     /** Restores {@code count} sandboxes in parallel; if any fails, none is kept. */
-    private List<SandboxInfo> restoreMany(SandboxSpec spec, GuestImage image, Path state, String origin, int count) {
+    private List<SandboxInfo> restoreMany(SandboxSpec spec, VmConfig vm, Path state, String origin, int count) {
         List<Future<ManagedSandbox>> futures = new ArrayList<>();
         try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < count; i++) {
-                futures.add(executor.submit(() -> restoreOne(spec.withLabels(spec.labels()), image, state, origin)));
+                futures.add(executor.submit(() -> restoreOne(spec, vm, state, origin)));
             }
         }
         List<ManagedSandbox> children = new ArrayList<>();
@@ -159,11 +158,12 @@ final class SnapshotOps implements AutoCloseable {
         return children.stream().map(ManagedSandbox::info).toList();
     }
 
-    private ManagedSandbox restoreOne(SandboxSpec spec, GuestImage image, Path state, String origin) {
-        ManagedSandbox sandbox = registry.register(spec, image, origin);
+    /** A new sandbox from {@code state}, its VM the saved one's {@code vm} with its own name in anonymous memory. */
+    private ManagedSandbox restoreOne(SandboxSpec spec, VmConfig vm, Path state, String origin) {
+        ManagedSandbox sandbox = registry.register(spec, id -> vm.withName(id).withMemory(new MemoryBacking.Anonymous()),
+                origin);
         try {
-            builder.fromState(sandbox, builder.vmSpec(sandbox.id(), sandbox.dir(), image, spec,
-                    new MemoryBacking.Anonymous(), state), true, spec.bootTimeout());
+            builder.fromState(sandbox, state, spec.bootTimeout());
             return sandbox;
         } catch (RuntimeException e) {
             String reason = e.getMessage() + sandbox.diagnostics();
@@ -181,8 +181,8 @@ final class SnapshotOps implements AutoCloseable {
     private void checkShmRoom(ManagedSandbox source, boolean stateInShm, String what) {
         VmHandle vm = source.vm();
         int memoryMib = source.spec().memoryMib();
-        long baseMib = SHM_MARGIN_MIB + (stateInShm ? memoryMib : 0);
-        if (vm != null && vm.spec().memory() instanceof MemoryBacking.PrivateFile template) {
+        long baseMib = HostResources.SHM_MARGIN_MIB + (stateInShm ? memoryMib : 0);
+        if (vm != null && vm.config().machine().memory() instanceof MemoryBacking.PrivateFile template) {
             HostResources.checkShmRoom(forkDir, baseMib + memoryMib,
                     () -> baseMib + HostResources.templateGrowthMib(template.path(), memoryMib), what + " sandbox " + source.id());
         } else {
@@ -200,7 +200,7 @@ final class SnapshotOps implements AutoCloseable {
                 vm.saveState(file);
             } finally {
                 vm.resume();
-                if (vm.spec().memory() instanceof MemoryBacking.PrivateFile template) {
+                if (vm.config().machine().memory() instanceof MemoryBacking.PrivateFile template) {
                     compactor.afterSave(template.path());   // the save read the template's holes in
                 }
             }

@@ -8,18 +8,14 @@ import dev.basalt.vmm.MemoryBacking;
 import dev.basalt.vmm.agent.AgentClient;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -39,20 +35,20 @@ import org.slf4j.LoggerFactory;
 final class TemplateCache {
     private static final Logger log = LoggerFactory.getLogger(TemplateCache.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Bumped when the template layout or the machine's devices or CPU change (2: TCG guests without ERMS). */
-    private static final int FORMAT = 2;
+    /**
+     * Bumped when the template layout or the machine's CPU change in ways the key's shape does not
+     * show (2: TCG guests without ERMS; 3: the key hashes the whole VM config).
+     */
+    static final int FORMAT = 3;
     private static final int KEEP = 8;
-
-    /** A published template. */
-    record Template(String key, Path memoryFile, Path stateFile, GuestImage image, int vcpus, int memoryMib) {}
 
     private final Path root;
     private final Hypervisor hypervisor;
     private final RunRoot runRoot;
     private final SandboxBuilder builder;
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
-    /** Template keys by image id and size: a key is a hash, and every create asks for one. */
-    private final Map<String, String> keys = new ConcurrentHashMap<>();
+    /** Template keys by image id and size: every create asks for one. */
+    private final Map<String, TemplateKey> keys = new ConcurrentHashMap<>();
 
     TemplateCache(Path shmDir, Hypervisor hypervisor, RunRoot runRoot, SandboxBuilder builder) {
         this.root = shmDir.resolve("templates");
@@ -66,80 +62,82 @@ final class TemplateCache {
         }
     }
 
-    String key(GuestImage image, SandboxSpec spec) {
-        return keys.computeIfAbsent(image.id() + "|" + spec.vcpus() + "|" + spec.memoryMib(), k -> computeKey(image, spec));
+    /** The key of the template that VMs of this image and spec are cloned from. */
+    TemplateKey key(GuestImage image, SandboxSpec spec) {
+        return keys.computeIfAbsent(image.name() + "|" + image.id() + "|" + spec.vcpus() + "|" + spec.memoryMib(), k ->
+                new TemplateKey(FORMAT, image.name(), image.id(), hypervisor.version(), hypervisor.accel().id(),
+                        image.vmConfig("", spec, new MemoryBacking.Anonymous())));
     }
 
-    private String computeKey(GuestImage image, SandboxSpec spec) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update((FORMAT + "|" + image.id() + "|" + hypervisor.version() + "|" + hypervisor.accel().id() + "|"
-                    + spec.vcpus() + "|" + spec.memoryMib()).getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(sha.digest(), 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    /** Where the template of {@code key} lives (published or not yet). */
+    Template location(TemplateKey key) {
+        String name = key.hash();
+        Path dir = root.resolve(name);
+        return new Template(key, name, dir.resolve("memory.ram"), dir.resolve("state.bin"));
     }
 
-    /** The template for this image and size, booting and saving it first if there is none yet. */
-    Template get(GuestImage image, SandboxSpec spec) {
-        String key = key(image, spec);
-        Template existing = published(key, image, spec);
-        if (existing != null) {
-            return existing;
+    /** The template of {@code key}, booting and saving it first if there is none yet. */
+    Template get(TemplateKey key) {
+        Template template = location(key);
+        if (published(template)) {
+            return template;
         }
-        synchronized (locks.computeIfAbsent(key, k -> new Object())) {
-            try (FileChannel lock = FileChannel.open(root.resolve("." + key + ".lock"),
+        synchronized (locks.computeIfAbsent(template.name(), k -> new Object())) {
+            try (FileChannel lock = FileChannel.open(root.resolve("." + template.name() + ".lock"),
                     StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                  var held = lock.lock()) {
-                existing = published(key, image, spec);
-                return existing != null ? existing : create(key, image, spec);
+                if (!published(template)) {
+                    create(template);
+                }
+                return template;
             } catch (IOException e) {
-                throw new BasaltException.Internal("cannot lock template " + key + ": " + e.getMessage(), e);
+                throw new BasaltException.Internal("cannot lock template " + template.name() + ": " + e.getMessage(), e);
             }
         }
     }
 
-    private Template published(String key, GuestImage image, SandboxSpec spec) {
-        Path dir = root.resolve(key);
-        Path meta = dir.resolve("template.json");
+    /** True if the template exists; marks it used. */
+    private boolean published(Template template) {
+        Path meta = template.memoryFile().resolveSibling("template.json");
         if (!Files.isRegularFile(meta)) {
-            return null;
+            return false;
         }
         try {
             Files.setLastModifiedTime(meta, FileTime.from(Instant.now()));
         } catch (IOException e) {
             log.debug("cannot touch {}", meta);
         }
-        return new Template(key, dir.resolve("memory.ram"), dir.resolve("state.bin"), image, spec.vcpus(), spec.memoryMib());
+        return true;
     }
 
-    /** Boots the image once with its RAM in a shared file, waits for the agent, saves the device state. */
-    private Template create(String key, GuestImage image, SandboxSpec spec) throws IOException {
-        HostResources.checkShmRoom(root, spec.memoryMib() + SnapshotOps.SHM_MARGIN_MIB, "the template of image "
-                + image.name() + " (" + spec.memoryMib() + " MiB, which its clones may fill)");
+    /** Boots the template's VM once with its RAM in a shared file, waits for the agent, saves the device state. */
+    private void create(Template template) throws IOException {
+        TemplateKey key = template.key();
+        int memoryMib = template.memoryMib();
+        HostResources.checkShmRoom(root, memoryMib + HostResources.SHM_MARGIN_MIB, "the template of image " + key.image()
+                + " (" + memoryMib + " MiB, which its clones may fill)");
         long start = System.nanoTime();
-        Path tmp = Files.createTempDirectory(root, "." + key + ".");
+        Path tmp = Files.createTempDirectory(root, "." + template.name() + ".");
         String id = "t" + SandboxIds.next().substring(1);
-        ManagedSandbox builderVm = new ManagedSandbox(id, spec, image, runRoot.create(id), hypervisor.accel().id(),
+        var config = key.shape().withName(id).withMemory(new MemoryBacking.SharedFile(tmp.resolve("memory.ram")));
+        SandboxSpec spec = SandboxSpec.defaults().withVcpus(config.machine().vcpus()).withMemoryMib(memoryMib)
+                .withBootTimeout(Duration.ofMinutes(2));
+        ManagedSandbox builderVm = new ManagedSandbox(id, spec, config, runRoot.create(id), hypervisor,
                 "template-build", event -> { });
         try {
-            builder.forBoot(builderVm, image, spec.withBootTimeout(Duration.ofMinutes(2)),
-                    new MemoryBacking.SharedFile(tmp.resolve("memory.ram")));
+            builder.forBoot(builderVm);
             AgentClient agent = builderVm.freeze("save a template of");
             agent.ping(Duration.ofSeconds(10));      // every byte the host sent has been read by the guest
             builderVm.vm().saveState(tmp.resolve("state.bin"));
             JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("template.json").toFile(), Map.of(
-                    "key", key, "image", image.name(), "imageId", image.id(), "vmm", hypervisor.version(),
-                    "accel", hypervisor.accel().id(), "vcpus", spec.vcpus(), "memoryMib", spec.memoryMib(),
-                    "createdAt", Instant.now().toString()));
-            Files.move(tmp, root.resolve(key), StandardCopyOption.ATOMIC_MOVE);
-            log.info("template {} of image {} ({} vCPU, {} MiB) saved in {} ms", key, image.name(), spec.vcpus(),
-                    spec.memoryMib(), (System.nanoTime() - start) / 1_000_000);
+                    "name", template.name(), "key", key, "createdAt", Instant.now().toString()));
+            Files.move(tmp, template.memoryFile().getParent(), StandardCopyOption.ATOMIC_MOVE);
+            log.info("template {} of image {} ({} vCPU, {} MiB) saved in {} ms", template.name(), key.image(),
+                    config.machine().vcpus(), memoryMib, (System.nanoTime() - start) / 1_000_000);
         } catch (RuntimeException | IOException e) {
             RunRoot.deleteTree(tmp);
             throw e instanceof BasaltException b ? b : new BasaltException.Unavailable("cannot build the template of image "
-                    + image.name() + ": " + e.getMessage() + builderVm.diagnostics(), e);
+                    + key.image() + ": " + e.getMessage() + builderVm.diagnostics(), e);
         } finally {
             builderVm.retire();
             if (builderVm.vm() != null) {
@@ -148,7 +146,6 @@ final class TemplateCache {
             runRoot.delete(builderVm.dir());
         }
         evictOld();
-        return published(key, image, spec);
     }
 
     /** Keeps the {@value #KEEP} most recently used templates; clones of evicted ones keep running. */

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.basalt.api.BasaltException;
 import dev.basalt.api.ExecRequest;
 import dev.basalt.api.SandboxSpec;
-import dev.basalt.vmm.qemu.QemuHypervisor;
+import dev.basalt.vmm.Hypervisors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,7 +122,7 @@ class BadInputTest {
         ManagerConfig config = ManagerConfig.defaults().withImagesDir(tmp.resolve("images"))
                 .withRunRoot(tmp.resolve("run")).withStateDir(tmp.resolve("state"))
                 .withShmDir(Path.of("/dev/shm", "basalt-test-" + ProcessHandle.current().pid() + "-word"));
-        try (SandboxManager manager = new SandboxManager(config, QemuHypervisor.detect())) {
+        try (SandboxManager manager = new SandboxManager(config, Hypervisors.detect())) {
             String id = manager.create(SandboxSpec.defaults().withColdBoot(true)).id();
             assertThat(manager.exec(id, ExecRequest.of("cat", "/proc/cmdline")).stdoutText())
                     .contains("basaltnosuchword");

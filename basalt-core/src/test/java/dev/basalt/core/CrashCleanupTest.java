@@ -3,7 +3,7 @@ package dev.basalt.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.basalt.api.SandboxSpec;
-import dev.basalt.vmm.qemu.QemuHypervisor;
+import dev.basalt.vmm.Hypervisors;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
@@ -49,7 +49,7 @@ class CrashCleanupTest {
             embedder.destroyForcibly();
         }
         assertThat(runRoot.resolve(sandboxId)).isDirectory();   // the dead process could not clean up
-        try (SandboxManager next = new SandboxManager(config(tmp), QemuHypervisor.detect())) {
+        try (SandboxManager next = new SandboxManager(config(tmp), Hypervisors.detect())) {
             assertThat(runRoot.resolve(sandboxId)).doesNotExist();
             assertThat(next.list()).isEmpty();
         }
@@ -67,7 +67,7 @@ class CrashCleanupTest {
     /** The process that gets killed: creates one sandbox, reports it, and waits to die. */
     public static final class Embedder {
         public static void main(String[] args) throws Exception {
-            SandboxManager manager = new SandboxManager(config(Path.of(args[0])), QemuHypervisor.detect());
+            SandboxManager manager = new SandboxManager(config(Path.of(args[0])), Hypervisors.detect());
             var info = manager.create(SandboxSpec.defaults().withColdBoot(true));
             System.out.println("READY " + info.id() + " " + info.vmmPid());
             System.out.flush();

@@ -7,7 +7,7 @@ import dev.basalt.api.ExecRequest;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.api.SandboxState;
-import dev.basalt.vmm.qemu.QemuHypervisor;
+import dev.basalt.vmm.Hypervisors;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.file.Path;
@@ -56,7 +56,7 @@ class DaemonRestartTest {
         dead.onExit().get(10, TimeUnit.SECONDS);
 
         long start = System.nanoTime();
-        try (SandboxManager m = new SandboxManager(Daemon.config(tmp), QemuHypervisor.detect())) {
+        try (SandboxManager m = new SandboxManager(Daemon.config(tmp), Hypervisors.detect())) {
             long reattachMillis = (System.nanoTime() - start) / 1_000_000;
             org.slf4j.LoggerFactory.getLogger(getClass()).info("reattached 3 sandboxes in {} ms", reattachMillis);
             assertThat(m.inspect(ids.get(0)).state()).isEqualTo(SandboxState.READY);
@@ -79,7 +79,7 @@ class DaemonRestartTest {
             assertThat(ProcessHandle.of(pid)).isEmpty();
         }
         // a restart with nothing recorded finds nothing
-        try (SandboxManager m = new SandboxManager(Daemon.config(tmp), QemuHypervisor.detect())) {
+        try (SandboxManager m = new SandboxManager(Daemon.config(tmp), Hypervisors.detect())) {
             assertThat(m.list()).isEmpty();
         }
     }
@@ -92,7 +92,7 @@ class DaemonRestartTest {
         }
 
         public static void main(String[] args) throws Exception {
-            SandboxManager m = new SandboxManager(config(Path.of(args[0])), QemuHypervisor.detect());
+            SandboxManager m = new SandboxManager(config(Path.of(args[0])), Hypervisors.detect());
             List<SandboxInfo> all = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 SandboxInfo s = m.create(SandboxSpec.defaults().withLabels(Map.of("n", Integer.toString(i))));

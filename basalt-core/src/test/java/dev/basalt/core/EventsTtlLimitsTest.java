@@ -8,7 +8,7 @@ import dev.basalt.api.EventFilter;
 import dev.basalt.api.SandboxEvent;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
-import dev.basalt.vmm.qemu.QemuHypervisor;
+import dev.basalt.vmm.Hypervisors;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,7 +64,7 @@ class EventsTtlLimitsTest {
     void limitsOnCountAndMemory() throws Exception {
         Path run = Files.createTempDirectory("basalt-limits");
         var config = RealVms.config().withRunRoot(run).withLimits(1, 400);
-        try (SandboxManager m = new SandboxManager(config, QemuHypervisor.detect())) {
+        try (SandboxManager m = new SandboxManager(config, Hypervisors.detect())) {
             assertThatThrownBy(() -> m.create(SandboxSpec.defaults().withMemoryMib(512)))
                     .isInstanceOf(BasaltException.ResourceExhausted.class).hasMessageContaining("memory limit of 400 MiB");
             SandboxInfo one = m.create(SandboxSpec.defaults());

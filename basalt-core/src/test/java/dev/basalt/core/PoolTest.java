@@ -8,7 +8,7 @@ import dev.basalt.api.ExecRequest;
 import dev.basalt.api.PoolStats;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
-import dev.basalt.vmm.qemu.QemuHypervisor;
+import dev.basalt.vmm.Hypervisors;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +25,7 @@ class PoolTest {
         Path runRoot = Files.createTempDirectory("basalt-pool-test");
         SandboxSpec spec = SandboxSpec.defaults();
         var config = privateDirs(runRoot).withPools(List.of(new PoolConfig(spec, 2, 1)));
-        try (SandboxManager m = new SandboxManager(config, QemuHypervisor.detect())) {
+        try (SandboxManager m = new SandboxManager(config, Hypervisors.detect())) {
             awaitPools(m, 2, 1);
             List<Long> pooled = vmmsUnder(runRoot);
             assertThat(pooled).hasSize(3);
@@ -66,7 +66,7 @@ class PoolTest {
         for (long afterMillis : new long[] {300, 1500}) {   // while the template boots; while items are made
             Path runRoot = Files.createTempDirectory("basalt-pool-test");
             var config = privateDirs(runRoot).withPools(List.of(new PoolConfig(SandboxSpec.defaults(), 1, 1)));
-            SandboxManager m = new SandboxManager(config, QemuHypervisor.detect());
+            SandboxManager m = new SandboxManager(config, Hypervisors.detect());
             Thread.sleep(afterMillis);
             long start = System.nanoTime();
             m.close();
@@ -83,7 +83,7 @@ class PoolTest {
     void poolsThatCannotFitAreRefused() throws Exception {
         Path runRoot = Files.createTempDirectory("basalt-pool-test");
         var config = privateDirs(runRoot).withPools(List.of(new PoolConfig(SandboxSpec.defaults().withMemoryMib(65536), 200, 0)));
-        assertThatThrownBy(() -> new SandboxManager(config, QemuHypervisor.detect()))
+        assertThatThrownBy(() -> new SandboxManager(config, Hypervisors.detect()))
                 .isInstanceOf(BasaltException.ResourceExhausted.class).hasMessageContaining("pools");
         assertThatThrownBy(() -> new PoolConfig(SandboxSpec.defaults(), -1, 0))
                 .isInstanceOf(BasaltException.InvalidArgument.class);

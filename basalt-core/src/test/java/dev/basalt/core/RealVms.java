@@ -45,7 +45,7 @@ public final class RealVms implements ParameterResolver {
 
     /** A manager over the built images and a private run directory of this test run. */
     public static SandboxManager newManager() {
-        return new SandboxManager(config(), dev.basalt.vmm.qemu.QemuHypervisor.detect());
+        return new SandboxManager(config(), dev.basalt.vmm.Hypervisors.detect());
     }
 
     public static ManagerConfig config() {

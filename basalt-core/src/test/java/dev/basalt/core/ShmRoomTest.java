@@ -9,7 +9,7 @@ import dev.basalt.api.ExecRequest;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.api.SandboxState;
-import dev.basalt.vmm.qemu.QemuHypervisor;
+import dev.basalt.vmm.Hypervisors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +32,7 @@ class ShmRoomTest {
                 .withStateDir(Path.of("/tmp", name + "-state")).withShmDir(mount.resolve("shm"));
         try {
             mountTmpfs(mount, 100);
-            try (SandboxManager m = new SandboxManager(config, QemuHypervisor.detect())) {
+            try (SandboxManager m = new SandboxManager(config, Hypervisors.detect())) {
                 assertThatThrownBy(() -> m.create(SandboxSpec.defaults()))
                         .isInstanceOf(BasaltException.ResourceExhausted.class)
                         .hasMessageContaining("the template of image default (256 MiB")
@@ -47,7 +47,7 @@ class ShmRoomTest {
             unmount(mount);
 
             mountTmpfs(mount, 320);   // the template fits, a fork's worst case does not
-            try (SandboxManager m = new SandboxManager(config, QemuHypervisor.detect())) {
+            try (SandboxManager m = new SandboxManager(config, Hypervisors.detect())) {
                 SandboxInfo parent = m.create(SandboxSpec.defaults());
                 m.exec(parent.id(), ExecRequest.of("sh", "-c", "echo kept > /root/k"));
                 assertThatThrownBy(() -> m.fork(parent.id(), 1))

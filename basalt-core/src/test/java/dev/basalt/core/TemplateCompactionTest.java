@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.basalt.api.ExecRequest;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
-import dev.basalt.vmm.qemu.QemuHypervisor;
+import dev.basalt.vmm.Hypervisors;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -26,7 +26,7 @@ class TemplateCompactionTest {
         Path memory;
         long before;
         try {
-            try (SandboxManager m = new SandboxManager(config, QemuHypervisor.detect())) {
+            try (SandboxManager m = new SandboxManager(config, Hypervisors.detect())) {
                 SandboxInfo parent = m.create(SandboxSpec.defaults());
                 sh(m, parent.id(), "echo from-parent > /root/p");
                 memory = config.shmDir().resolve("templates")

@@ -5,7 +5,7 @@ import dev.basalt.core.ManagerConfig;
 import dev.basalt.core.PoolConfig;
 import dev.basalt.core.SandboxManager;
 import dev.basalt.server.metrics.ServerMetrics;
-import dev.basalt.vmm.qemu.QemuHypervisor;
+import dev.basalt.vmm.Hypervisors;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -96,7 +96,7 @@ public final class Main implements Callable<Integer> {
             config = config.withPools(List.of(new PoolConfig(SandboxSpec.defaults(), poolWarm, poolStandby)));
         }
         Path socketPath = socket != null ? socket : dev.basalt.grpc.DaemonSocket.defaultPath();
-        SandboxManager manager = new SandboxManager(config, QemuHypervisor.detect());
+        SandboxManager manager = new SandboxManager(config, Hypervisors.detect());
         ServerMetrics metrics = metricsPort == null ? null : new ServerMetrics(manager);
         List<BasaltServer> servers = new ArrayList<>();
         CountDownLatch stopped = new CountDownLatch(1);

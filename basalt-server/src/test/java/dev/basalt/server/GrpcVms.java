@@ -4,7 +4,7 @@ import dev.basalt.api.SandboxSpec;
 import dev.basalt.core.ManagerConfig;
 import dev.basalt.core.SandboxManager;
 import dev.basalt.grpc.RemoteSandboxes;
-import dev.basalt.vmm.qemu.QemuHypervisor;
+import dev.basalt.vmm.Hypervisors;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.IOException;
@@ -40,7 +40,7 @@ public final class GrpcVms implements ParameterResolver {
     }
 
     private static Stack newStack() {
-        SandboxManager manager = new SandboxManager(config(), QemuHypervisor.detect());
+        SandboxManager manager = new SandboxManager(config(), Hypervisors.detect());
         String name = "basalt-test-" + ProcessHandle.current().pid();
         BasaltServer server = new BasaltServer(InProcessServerBuilder.forName(name), manager).start();
         RemoteSandboxes client = new RemoteSandboxes(InProcessChannelBuilder.forName(name).build());

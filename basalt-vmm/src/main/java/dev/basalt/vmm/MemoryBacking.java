@@ -1,5 +1,8 @@
 package dev.basalt.vmm;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -7,6 +10,12 @@ import java.util.Objects;
  * Where a VM's RAM lives. Every VM's RAM is one QEMU memory backend with the same id, so the
  * migration stream of any VM can be loaded into any other VM of the same shape.
  */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = MemoryBacking.Anonymous.class, name = "anonymous"),
+        @JsonSubTypes.Type(value = MemoryBacking.SharedFile.class, name = "shared-file"),
+        @JsonSubTypes.Type(value = MemoryBacking.PrivateFile.class, name = "private-file")
+})
 public sealed interface MemoryBacking {
 
     /** Anonymous memory (cold boots, restored snapshots, fork children). */
@@ -35,6 +44,7 @@ public sealed interface MemoryBacking {
     }
 
     /** True when a state saved from this VM leaves the RAM out ({@code x-ignore-shared}): only for shared files. */
+    @JsonIgnore
     default boolean ramOutsideStream() {
         return this instanceof SharedFile;
     }

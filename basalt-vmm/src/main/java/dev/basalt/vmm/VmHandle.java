@@ -1,16 +1,19 @@
 package dev.basalt.vmm;
 
+import dev.basalt.vmm.agent.AgentTransport;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A running VM process. Valid from a successful {@link Hypervisor#launch} until {@link #kill()}
- * has returned; all methods are thread-safe.
+ * A running VM process. Valid from a successful {@link Hypervisor#boot}, {@link Hypervisor#startForState}
+ * or {@link Hypervisor#attach} until {@link #kill()} has returned; all methods are thread-safe.
  */
 public interface VmHandle {
 
-    VmSpec spec();
+    /** What the VM was built from. */
+    VmConfig config();
 
     /** Accelerator the VM runs on. */
     Accel accel();
@@ -21,7 +24,7 @@ public interface VmHandle {
     /** True while the VMM process runs. */
     boolean isAlive();
 
-    /** Completes with the VMM's exit code when its process ends (for any reason). */
+    /** Completes with the VMM's exit code when its process ends (for any reason; -1 if unknown). */
     CompletableFuture<Integer> exited();
 
     /**
@@ -33,37 +36,44 @@ public interface VmHandle {
     /** Kills the VMM process (SIGKILL) and waits for it to be reaped. Idempotent. */
     void kill();
 
+    /**
+     * Opens the host end of the guest agent's channel (the {@link Device.AgentPort}), retrying until
+     * the VMM accepts it or {@code timeout} passes. Allowed while the VM runs; a new connection
+     * replaces an earlier one (after a daemon restart).
+     */
+    AgentTransport connectAgent(Duration timeout) throws IOException;
+
     /** Freezes the guest's vCPUs (the process keeps running). */
     void pause();
 
-    /** Runs the guest's vCPUs again after {@link #pause()} or {@link #loadState}. */
+    /** Runs the guest's vCPUs again after {@link #pause()} or {@link #loadState()}. */
     void resume();
 
     /**
-     * Gives a VM started {@linkplain VmSpec#background() in the background} the normal CPU priority,
-     * without blocking the caller (it takes about a millisecond, done on a thread of its own);
-     * otherwise nothing.
+     * Gives a VM started {@linkplain LaunchPolicy#background() in the background} the normal CPU
+     * priority, without blocking the caller (it takes about a millisecond, done on a thread of its
+     * own); otherwise nothing.
      */
     default void toForeground() {
     }
 
     /**
      * Pauses the VM and writes its state to {@code file}: device state only when the RAM lives in a
-     * file ({@link MemoryBacking#ramOutsideStream()}), device state and RAM otherwise. The VM stays
-     * paused; call {@link #resume()} to let it go on. Only while the VM runs or is paused.
+     * shared file ({@link MemoryBacking#ramOutsideStream()}), device state and RAM otherwise. The VM
+     * stays paused; call {@link #resume()} to let it go on. Only while the VM runs or is paused.
      */
     void saveState(Path file);
 
     /**
-     * Loads the state written by {@link #saveState} that the VM was launched for
-     * ({@link VmSpec#incoming()}); the VM stays paused until {@link #resume()}. Only once, right
-     * after launch.
-     *
-     * @param ramInStream whether the state holds the RAM (false for a template's state, whose RAM is
-     *                    the memory file this VM maps)
+     * Loads the state the VM was {@linkplain Hypervisor#startForState started for}; the VM stays
+     * paused until {@link #resume()}. A VM whose RAM maps a file (a template clone) takes only the
+     * device state from it. Only once, right after the start.
      */
-    void loadState(boolean ramInStream);
+    void loadState();
 
-    /** Human-readable explanation of why the process ended, from QEMU's own log; empty if nothing. */
+    /** The tail of the serial console, at most {@code maxBytes}. */
+    String consoleTail(int maxBytes);
+
+    /** Human-readable explanation of why the process ended, from the VMM's own log; empty if nothing. */
     String vmmLogTail(int maxBytes);
 }

@@ -9,7 +9,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * under the normal policy ({@code SCHED_OTHER}).
  *
  * <p>Leaving {@code SCHED_IDLE} needs {@code CAP_SYS_NICE}. Without it VMs are never started low
- * ({@link #backgroundPrefix} is empty), since they could not be raised again. Raising goes through
+ * ({@link #canStartInBackground} is false), since they could not be raised again. Raising goes through
  * {@code sched_setscheduler(2)} via the foreign-function API (run the JVM with
  * {@code --enable-native-access=ALL-UNNAMED} to keep it quiet).
  */
@@ -32,19 +31,21 @@ public final class CpuPriority {
     private static final int SCHED_OTHER = 0;
     /** A pid no process can have: sched_setscheduler fails with ESRCH and changes nothing. */
     private static final long NO_SUCH_PROCESS = -1;
-    private static final Path CHRT = Path.of("/usr/bin/chrt");
-    private static final boolean CAN_RAISE = hasCapSysNice() && Files.isExecutable(CHRT);
+    private static final boolean CAN_RAISE = hasCapSysNice();
 
     private CpuPriority() {
     }
 
-    /** The command prefix that starts a process at the background priority, or nothing if it could not be raised later. */
-    static List<String> backgroundPrefix() {
+    /**
+     * Whether a process may start at the background priority: only if it can be raised again later.
+     * Links and runs the native call once now (~15 ms the first time), not at a hand-out.
+     */
+    static boolean canStartInBackground() {
         if (!CAN_RAISE) {
-            return List.of();
+            return false;
         }
-        setNormal(NO_SUCH_PROCESS);   // links and runs the native call once now (~15 ms the first time), not at a hand-out
-        return List.of(CHRT.toString(), "--idle", "0");
+        setNormal(NO_SUCH_PROCESS);
+        return true;
     }
 
     /**

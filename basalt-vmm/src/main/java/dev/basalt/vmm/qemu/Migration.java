@@ -12,7 +12,7 @@ import java.util.Map;
  * Saving and loading VM state through QEMU's migration, to and from a file. QEMU 7.2 has no
  * {@code file:} migration URI: a state is saved into a descriptor Basalt passes over a second QMP
  * socket ({@link FdMonitor}), and loaded from a descriptor QEMU inherits open on the state file
- * ({@link ProcessLauncher#INHERITED_FD}); neither forks helper processes from QEMU (loading a
+ * (see {@link QemuCommandLine#STATE_FD}); neither forks helper processes from QEMU (loading a
  * template's state: 0.8 instead of 4.8 ms with {@code exec:cat}). With
  * {@code x-ignore-shared} the stream leaves out RAM that lives in a shared file (templates: ~60 KB
  * of device state instead of the whole RAM).
@@ -55,10 +55,10 @@ final class Migration {
         }
     }
 
-    /** Loads the state QEMU inherited open as {@link ProcessLauncher#INHERITED_FD} ({@code file} names it in errors). */
-    static void load(QmpClient qmp, Path file, boolean ignoreShared) {
+    /** Loads the state QEMU inherited open as descriptor {@code fd} ({@code file} names it in errors). */
+    static void load(QmpClient qmp, int fd, Path file, boolean ignoreShared) {
         setIgnoreShared(qmp, ignoreShared);
-        qmp.execute("migrate-incoming", Map.of("uri", "fd:" + ProcessLauncher.INHERITED_FD));
+        qmp.execute("migrate-incoming", Map.of("uri", "fd:" + fd));
         await(qmp, "load state from " + file);
     }
 

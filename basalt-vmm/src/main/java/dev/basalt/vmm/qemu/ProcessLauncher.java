@@ -1,8 +1,9 @@
 package dev.basalt.vmm.qemu;
 
+import dev.basalt.vmm.LaunchPolicy;
+import dev.basalt.vmm.LaunchPolicy.InheritedFile;
 import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,48 +13,34 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * Starts child processes so that they die with this JVM when asked to.
+ * Starts VMM processes as a {@link LaunchPolicy} says, through the {@link NativeLauncher} (which
+ * opens inherited descriptors, joins cgroups and namespaces, lowers the CPU policy, drops
+ * credentials and sets the parent-death signal, then execs: no shell).
  *
- * <p>The kernel's parent-death signal ({@code PR_SET_PDEATHSIG}, set here through
- * {@code setpriv --pdeathsig KILL}) fires when the <em>thread</em> that forked the child ends, not
- * only the process. So every such child is forked from one dedicated platform thread that lives as
- * long as the JVM; a child then gets SIGKILL exactly when the JVM dies, even by {@code kill -9}.
+ * <p>The kernel's parent-death signal ({@code PR_SET_PDEATHSIG}) fires when the <em>thread</em>
+ * that forked the child ends, not only the process. So every child is forked from one dedicated
+ * platform thread that lives as long as the JVM; a child then gets SIGKILL exactly when the JVM
+ * dies, even by {@code kill -9}.
  */
-public final class ProcessLauncher {
+final class ProcessLauncher {
     private static final ExecutorService FORKER = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "basalt-process-launcher");
         t.setDaemon(true);
         return t;
     });
-    private static final String SETPRIV = "/usr/bin/setpriv";
-    /** The descriptor number of {@code start}'s inherited file. */
-    public static final int INHERITED_FD = 3;
 
     private ProcessLauncher() {
     }
 
     /**
-     * Starts {@code command} with stdin from /dev/null and stdout+stderr appended to {@code log}.
-     *
-     * @param inherited     a file the process gets open for reading as descriptor {@value #INHERITED_FD}
-     *                      (through {@code sh -c 'exec "$@" 3<file'}: the JDK passes no other
-     *                      descriptors), or null. Not stdin: a process that closes its stdin frees
-     *                      descriptor 0 for its next pipe, which QEMU's {@code exec:} helpers then lose
-     * @param dieWithParent SIGKILL the child when this JVM dies
-     * @param background    start it at a low CPU priority ({@link CpuPriority})
+     * Starts {@code command} under {@code policy}, with stdin from /dev/null and stdout+stderr
+     * appended to {@code log}. The process's pid is the command's (the launcher execs it).
      */
-    public static Process start(List<String> command, Path inherited, Path log, boolean dieWithParent,
-                                boolean background) throws IOException {
+    static Process start(List<String> command, LaunchPolicy policy, Path log) throws IOException {
         List<String> full = new ArrayList<>();
-        if (dieWithParent && Files.isExecutable(Path.of(SETPRIV))) {
-            full.addAll(List.of(SETPRIV, "--pdeathsig", "KILL", "--"));
-        }
-        if (background) {
-            full.addAll(CpuPriority.backgroundPrefix());
-        }
-        if (inherited != null) {
-            full.addAll(List.of("/bin/sh", "-c", "exec \"$@\" " + INHERITED_FD + "<\"$0\"", inherited.toString()));
-        }
+        full.add(NativeLauncher.path().toString());
+        full.addAll(launcherOptions(policy));
+        full.add("--");
         full.addAll(command);
         ProcessBuilder pb = new ProcessBuilder(full)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -79,5 +66,34 @@ public final class ProcessLauncher {
             }
             throw new IOException("cannot start " + command.getFirst() + ": " + e.getCause(), e.getCause());
         }
+    }
+
+    /** The launcher's options for {@code policy} (see basalt-launch.c). */
+    static List<String> launcherOptions(LaunchPolicy policy) {
+        List<String> o = new ArrayList<>();
+        for (InheritedFile f : policy.files()) {
+            String mode = switch (f.access()) {
+                case READ -> "r";
+                case WRITE -> "w";
+                case READ_WRITE -> "rw";
+            };
+            o.addAll(List.of("--fd", f.fd() + ":" + mode + ":" + f.path()));
+        }
+        for (Path cgroup : policy.cgroups()) {
+            o.addAll(List.of("--cgroup", cgroup.toString()));
+        }
+        if (policy.networkNamespace() != null) {
+            o.addAll(List.of("--netns", policy.networkNamespace().toString()));
+        }
+        if (policy.background() && CpuPriority.canStartInBackground()) {
+            o.add("--idle");
+        }
+        if (policy.runAs() != null) {
+            o.addAll(List.of("--gid", Integer.toString(policy.runAs().gid()), "--uid", Integer.toString(policy.runAs().uid())));
+        }
+        if (policy.dieWithParent()) {
+            o.add("--pdeathsig");
+        }
+        return o;
     }
 }

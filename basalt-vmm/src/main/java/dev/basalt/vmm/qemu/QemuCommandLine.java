@@ -1,21 +1,26 @@
 package dev.basalt.vmm.qemu;
 
 import dev.basalt.vmm.Accel;
+import dev.basalt.vmm.Device;
+import dev.basalt.vmm.LaunchPolicy.InheritedFile;
 import dev.basalt.vmm.MemoryBacking;
-import dev.basalt.vmm.VmSpec;
+import dev.basalt.vmm.VmConfig;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Builds the QEMU command line for one VM: {@code -M microvm}, no firmware, no PCI, virtio-mmio
- * devices, the agent's virtio-serial port on a unix socket, QMP on another, the serial console
- * into a log file. Boot flags are tuned for speed (see docs/ARCHITECTURE.md, "Boot flags").
+ * Builds the QEMU command line for one {@link VmConfig}: {@code -M microvm}, no firmware, no PCI,
+ * virtio-mmio devices (one case per {@link Device} type), QMP on two sockets, all in the VM's run
+ * directory. Boot flags are tuned for speed (see docs/ARCHITECTURE.md, "Boot flags").
  */
-public final class QemuCommandLine {
+final class QemuCommandLine {
     /** Name of the virtio-serial port the guest agent opens. */
-    public static final String AGENT_PORT_NAME = "basalt.agent";
+    static final String AGENT_PORT_NAME = "basalt.agent";
     /** Id of the RAM backend: part of the migration stream, so it must never change. */
     static final String RAM_ID = "basalt.ram";
+    /** The descriptor an incoming state is inherited as. */
+    static final int STATE_FD = 3;
     /**
      * The CPU a TCG guest sees: everything QEMU can emulate except ERMS. With ERMS the guest kernel
      * clears and copies memory with {@code rep stosb}/{@code rep movsb}, which TCG runs one byte per
@@ -25,70 +30,94 @@ public final class QemuCommandLine {
      */
     static final String TCG_CPU = "max,-erms";
 
+    /** A command line and the descriptors it refers to. */
+    record Launch(List<String> args, List<InheritedFile> files) {}
+
     private final String qemuBinary;
     private final Accel accel;
     private final long hostTscKhz;
 
-    public QemuCommandLine(String qemuBinary, Accel accel, long hostTscKhz) {
+    QemuCommandLine(String qemuBinary, Accel accel, long hostTscKhz) {
         this.qemuBinary = qemuBinary;
         this.accel = accel;
         this.hostTscKhz = hostTscKhz;
     }
 
-    public List<String> build(VmSpec spec) {
+    /**
+     * The command line of {@code config} running in {@code runDir}; with an {@code incomingState}
+     * QEMU waits for it ({@code -incoming defer}), inheriting it open as {@link #STATE_FD}.
+     */
+    Launch build(VmConfig config, QemuRunDir runDir, Path incomingState) {
         List<String> cmd = new ArrayList<>();
+        List<InheritedFile> files = new ArrayList<>();
+        var machine = config.machine();
         cmd.add(qemuBinary);
-        cmd.addAll(List.of("-name", "basalt-" + spec.name()));
+        cmd.addAll(List.of("-name", "basalt-" + config.name()));
         // rtc=on: the guest reads the wall clock from the CMOS RTC instead of probing for ~1 s.
-        cmd.addAll(List.of("-M", "microvm,rtc=on,acpi=" + (spec.acpi() ? "on" : "off") + ",memory-backend=" + RAM_ID));
-        cmd.addAll(List.of("-object", memoryBackend(spec)));
+        cmd.addAll(List.of("-M", "microvm,rtc=on,acpi=" + (config.boot().acpi() ? "on" : "off") + ",memory-backend=" + RAM_ID));
+        cmd.addAll(List.of("-object", memoryBackend(machine.memoryMib(), machine.memory())));
         cmd.addAll(List.of("-accel", accel.id()));
         cmd.addAll(List.of("-cpu", accel == Accel.KVM ? "host" : TCG_CPU));
-        cmd.addAll(List.of("-m", spec.memoryMib() + "M"));
-        cmd.addAll(List.of("-smp", Integer.toString(spec.vcpus())));
+        cmd.addAll(List.of("-m", machine.memoryMib() + "M"));
+        cmd.addAll(List.of("-smp", Integer.toString(machine.vcpus())));
         cmd.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"));
-        cmd.addAll(List.of("-chardev", "file,id=console,path=" + spec.consoleLog()));
-        cmd.addAll(List.of("-serial", "chardev:console"));
-        cmd.addAll(List.of("-kernel", spec.kernel().toString()));
-        if (spec.initrd() != null) {
-            cmd.addAll(List.of("-initrd", spec.initrd().toString()));
+        cmd.addAll(List.of("-kernel", config.boot().kernel().toString()));
+        if (config.boot().initrd() != null) {
+            cmd.addAll(List.of("-initrd", config.boot().initrd().toString()));
         }
-        cmd.addAll(List.of("-append", kernelCmdline(spec)));
-        cmd.addAll(List.of("-device", "virtio-serial-device,max_ports=2"));
-        cmd.addAll(List.of("-chardev", "socket,id=agent,path=" + spec.agentSocket() + ",server=on,wait=off"));
-        cmd.addAll(List.of("-device", "virtserialport,chardev=agent,name=" + AGENT_PORT_NAME));
-        cmd.addAll(List.of("-qmp", "unix:" + spec.qmpSocket() + ",server=on,wait=off"));
-        cmd.addAll(List.of("-chardev", "socket,id=fdmon,path=" + spec.fdMonitorSocket() + ",server=on,wait=off"));
+        cmd.addAll(List.of("-append", kernelCmdline(config)));
+        for (Device device : config.devices()) {
+            cmd.addAll(device(device, runDir));
+        }
+        cmd.addAll(List.of("-qmp", "unix:" + runDir.qmp() + ",server=on,wait=off"));
+        cmd.addAll(List.of("-chardev", "socket,id=fdmon,path=" + runDir.fdMonitor() + ",server=on,wait=off"));
         cmd.addAll(List.of("-mon", "chardev=fdmon,mode=control"));
-        if (spec.incoming() != null) {
+        if (incomingState != null) {
+            files.add(new InheritedFile(STATE_FD, incomingState, InheritedFile.Access.READ));
             cmd.addAll(List.of("-incoming", "defer"));
         }
-        return cmd;
+        return new Launch(cmd, files);
+    }
+
+    /**
+     * One device's options. QEMU-side ids are the device ids: chardev ids are not part of a
+     * migration stream, and the virtio devices themselves carry no id (their section names come
+     * from the bus), so states stay loadable when ids are added.
+     */
+    private static List<String> device(Device device, QemuRunDir runDir) {
+        return switch (device) {
+            // max_ports=2: 31 default ports cost ~34 ms of boot and 4 MB
+            case Device.AgentPort p -> List.of("-device", "virtio-serial-device,max_ports=2",
+                    "-chardev", "socket,id=" + p.id() + ",path=" + runDir.port(p.id()) + ",server=on,wait=off",
+                    "-device", "virtserialport,chardev=" + p.id() + ",name=" + AGENT_PORT_NAME);
+            case Device.Console c -> List.of("-chardev", "file,id=" + c.id() + ",path=" + runDir.console(c.id()),
+                    "-serial", "chardev:" + c.id());
+        };
     }
 
     /**
      * One memory backend with a fixed id for every VM, so any VM's migration stream loads into any
      * VM of the same shape, whatever its backing.
      */
-    private static String memoryBackend(VmSpec spec) {
-        String size = ",size=" + spec.memoryMib() + "M";
-        return switch (spec.memory()) {
+    private static String memoryBackend(int memoryMib, MemoryBacking memory) {
+        String size = ",size=" + memoryMib + "M";
+        return switch (memory) {
             case MemoryBacking.Anonymous a -> "memory-backend-ram,id=" + RAM_ID + size;
             case MemoryBacking.SharedFile f -> "memory-backend-file,id=" + RAM_ID + size + ",mem-path=" + f.path() + ",share=on";
             case MemoryBacking.PrivateFile f -> "memory-backend-file,id=" + RAM_ID + size + ",mem-path=" + f.path() + ",share=off";
         };
     }
 
-    String kernelCmdline(VmSpec spec) {
+    String kernelCmdline(VmConfig config) {
         StringBuilder b = new StringBuilder("console=ttyS0 quiet panic=-1 reboot=t");
         // Without a known TSC frequency the kernel calibrates against the PIT, which under TCG
         // occasionally hangs the boot (seen in 1 of 12 boots).
         if (hostTscKhz > 0) {
             b.append(" tsc_early_khz=").append(hostTscKhz);
         }
-        b.append(" basalt.hostname=").append(spec.name());
-        if (!spec.cmdlineExtra().isEmpty()) {
-            b.append(' ').append(spec.cmdlineExtra());
+        b.append(" basalt.hostname=").append(config.name());
+        if (!config.boot().cmdlineExtra().isEmpty()) {
+            b.append(' ').append(config.boot().cmdlineExtra());
         }
         return b.toString();
     }

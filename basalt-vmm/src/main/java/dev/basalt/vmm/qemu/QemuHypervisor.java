@@ -4,8 +4,10 @@ import dev.basalt.api.BasaltException;
 import dev.basalt.vmm.Accel;
 import dev.basalt.vmm.AccelDetector;
 import dev.basalt.vmm.Hypervisor;
+import dev.basalt.vmm.Hypervisors;
+import dev.basalt.vmm.LaunchPolicy;
+import dev.basalt.vmm.VmConfig;
 import dev.basalt.vmm.VmHandle;
-import dev.basalt.vmm.VmSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +18,19 @@ import org.slf4j.LoggerFactory;
 
 /** The QEMU backend: one {@code qemu-system-x86_64 -M microvm} process per VM. */
 public final class QemuHypervisor implements Hypervisor {
+    /** The backend's entry for {@link Hypervisors#detect()}. */
+    public static final class Provider implements Hypervisors.Provider {
+        @Override
+        public String name() {
+            return "qemu";
+        }
+
+        @Override
+        public Hypervisor detect() {
+            return QemuHypervisor.detect();
+        }
+    }
+
     private static final Logger log = LoggerFactory.getLogger(QemuHypervisor.class);
     private static final long SOCKET_WAIT_MILLIS = 10_000;
 
@@ -109,44 +124,60 @@ public final class QemuHypervisor implements Hypervisor {
         return accel.reason();
     }
 
-    /** The exact command line {@link #launch} runs for {@code spec} (for diagnostics and baselines). */
-    public List<String> commandLine(VmSpec spec) {
-        return commandLine.build(spec);
+    /** The exact command line that starts {@code config} in {@code runDir} (for diagnostics and baselines). */
+    public List<String> commandLine(VmConfig config, Path runDir) {
+        return commandLine.build(config, new QemuRunDir(runDir), null).args();
     }
 
     @Override
-    public VmHandle launch(VmSpec spec) {
-        List<String> cmd = commandLine.build(spec);
-        log.debug("starting VM {}: {}", spec.name(), String.join(" ", cmd));
+    public VmHandle boot(VmConfig config, Path runDir, LaunchPolicy policy) {
+        return launch(config, new QemuRunDir(runDir), policy, null);
+    }
+
+    @Override
+    public VmHandle startForState(VmConfig config, Path runDir, LaunchPolicy policy, Path state) {
+        return launch(config, new QemuRunDir(runDir), policy, java.util.Objects.requireNonNull(state, "state"));
+    }
+
+    private VmHandle launch(VmConfig config, QemuRunDir runDir, LaunchPolicy policy, Path incomingState) {
+        QemuCommandLine.Launch launch = commandLine.build(config, runDir, incomingState);
+        log.debug("starting VM {}: {}", config.name(), String.join(" ", launch.args()));
         Process process;
         try {
-            process = ProcessLauncher.start(cmd, spec.incoming(), spec.vmmLog(), spec.dieWithParent(), spec.background());
+            process = ProcessLauncher.start(launch.args(), policy.withFiles(launch.files()), runDir.vmmLog());
         } catch (IOException e) {
             throw new BasaltException.Internal("cannot start " + qemuBinary + ": " + e.getMessage(), e);
         }
-        QemuVm vm = new QemuVm(spec, accel.accel(), process);
-        awaitSockets(vm, spec);
+        QemuVm vm = new QemuVm(config, runDir, policy.background(), incomingState, accel.accel(), process);
+        awaitSockets(vm, config, runDir);
         return vm;
     }
 
     @Override
-    public VmHandle attach(VmSpec spec, long pid) {
+    public VmHandle attach(VmConfig config, Path runDir, long pid) {
         ProcessHandle process = ProcessHandle.of(pid).filter(ProcessHandle::isAlive).orElseThrow(() ->
-                new BasaltException.NotFound("VM " + spec.name() + " (pid " + pid + ") is not running any more"));
+                new BasaltException.NotFound("VM " + config.name() + " (pid " + pid + ") is not running any more"));
         boolean ours = process.info().arguments()
-                .map(args -> String.join(" ", args).contains(spec.runDir().toString()))
+                .map(args -> String.join(" ", args).contains(runDir.toString()))
                 .orElse(false);
         if (!ours) {
-            throw new BasaltException.NotFound("pid " + pid + " is no longer the VM of " + spec.name()
-                    + " (its command line does not name " + spec.runDir() + ")");
+            throw new BasaltException.NotFound("pid " + pid + " is no longer the VM of " + config.name()
+                    + " (its command line does not name " + runDir + ")");
         }
-        return new QemuVm(spec, accel.accel(), process);
+        return new QemuVm(config, new QemuRunDir(runDir), false, null, accel.accel(), process);
+    }
+
+    @Override
+    public String consoleTail(VmConfig config, Path runDir, int maxBytes) {
+        return QemuVm.consoleTail(config, new QemuRunDir(runDir), maxBytes);
     }
 
     /** QEMU creates its listening sockets before the guest starts; wait for them or for an early exit. */
-    private static void awaitSockets(QemuVm vm, VmSpec spec) {
+    private static void awaitSockets(QemuVm vm, VmConfig config, QemuRunDir runDir) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SOCKET_WAIT_MILLIS);
-        while (!(Files.exists(spec.agentSocket()) && Files.exists(spec.qmpSocket()))) {
+        List<Path> sockets = new java.util.ArrayList<>(List.of(runDir.qmp()));
+        config.devices(dev.basalt.vmm.Device.AgentPort.class).forEach(p -> sockets.add(runDir.port(p.id())));
+        while (!sockets.stream().allMatch(Files::exists)) {
             if (!vm.isAlive()) {
                 vm.kill();
                 throw new BasaltException.Internal("QEMU exited at start-up (exit code " + vm.exited().join()
@@ -163,7 +194,7 @@ public final class QemuHypervisor implements Hypervisor {
             } catch (InterruptedException e) {
                 vm.kill();
                 Thread.currentThread().interrupt();
-                throw new BasaltException.Internal("interrupted while starting VM " + spec.name());
+                throw new BasaltException.Internal("interrupted while starting VM " + config.name());
             }
         }
     }

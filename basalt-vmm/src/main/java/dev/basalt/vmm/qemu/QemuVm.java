@@ -2,9 +2,14 @@ package dev.basalt.vmm.qemu;
 
 import dev.basalt.api.BasaltException;
 import dev.basalt.vmm.Accel;
+import dev.basalt.vmm.Device;
 import dev.basalt.vmm.LogFiles;
+import dev.basalt.vmm.MemoryBacking;
+import dev.basalt.vmm.VmConfig;
 import dev.basalt.vmm.VmHandle;
-import dev.basalt.vmm.VmSpec;
+import dev.basalt.vmm.agent.AgentTransport;
+import dev.basalt.vmm.agent.UnixSocketTransport;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -20,32 +25,40 @@ import org.slf4j.LoggerFactory;
 final class QemuVm implements VmHandle {
     private static final Logger log = LoggerFactory.getLogger(QemuVm.class);
 
-    private final VmSpec spec;
+    private final VmConfig config;
+    private final QemuRunDir runDir;
+    private final boolean background;
+    private final Path incomingState;
     private final Accel accel;
     private final ProcessHandle process;
     private final CompletableFuture<Integer> exited;
     private QmpClient qmp;
 
     /** A VM this process launched. */
-    QemuVm(VmSpec spec, Accel accel, Process child) {
-        this(spec, accel, child.toHandle(), child.onExit().thenApply(Process::exitValue));
+    QemuVm(VmConfig config, QemuRunDir runDir, boolean background, Path incomingState, Accel accel, Process child) {
+        this(config, runDir, background, incomingState, accel, child.toHandle(),
+                child.onExit().thenApply(Process::exitValue));
     }
 
     /** A VM found running after a restart. */
-    QemuVm(VmSpec spec, Accel accel, ProcessHandle running) {
-        this(spec, accel, running, running.onExit().thenApply(p -> -1));
+    QemuVm(VmConfig config, QemuRunDir runDir, boolean background, Path incomingState, Accel accel, ProcessHandle running) {
+        this(config, runDir, background, incomingState, accel, running, running.onExit().thenApply(p -> -1));
     }
 
-    private QemuVm(VmSpec spec, Accel accel, ProcessHandle process, CompletableFuture<Integer> exited) {
-        this.spec = spec;
+    private QemuVm(VmConfig config, QemuRunDir runDir, boolean background, Path incomingState, Accel accel,
+                   ProcessHandle process, CompletableFuture<Integer> exited) {
+        this.config = config;
+        this.runDir = runDir;
+        this.background = background;
+        this.incomingState = incomingState;
         this.accel = accel;
         this.process = process;
         this.exited = exited;
     }
 
     @Override
-    public VmSpec spec() {
-        return spec;
+    public VmConfig config() {
+        return config;
     }
 
     @Override
@@ -85,11 +98,18 @@ final class QemuVm implements VmHandle {
     private synchronized QmpClient qmp() {
         if (qmp == null) {
             if (!process.isAlive()) {
-                throw new BasaltException.Unavailable("VM " + spec.name() + " is not running");
+                throw new BasaltException.Unavailable("VM " + config.name() + " is not running");
             }
-            qmp = QmpClient.connect(spec.qmpSocket());
+            qmp = QmpClient.connect(runDir.qmp());
         }
         return qmp;
+    }
+
+    @Override
+    public AgentTransport connectAgent(Duration timeout) throws IOException {
+        Device.AgentPort port = config.devices(Device.AgentPort.class).stream().findFirst()
+                .orElseThrow(() -> new BasaltException.Internal("VM " + config.name() + " has no agent port"));
+        return UnixSocketTransport.connect(runDir.port(port.id()), timeout);
     }
 
     @Override
@@ -104,23 +124,25 @@ final class QemuVm implements VmHandle {
 
     @Override
     public void toForeground() {
-        if (spec.background()) {
+        if (background) {
             long pid = pid();
-            Thread.ofVirtual().name("raise-" + spec.name()).start(() -> CpuPriority.toForeground(pid));
+            Thread.ofVirtual().name("raise-" + config.name()).start(() -> CpuPriority.toForeground(pid));
         }
     }
 
     @Override
     public void saveState(Path file) {
-        Migration.save(qmp(), spec.fdMonitorSocket(), file, spec.memory().ramOutsideStream());
+        Migration.save(qmp(), runDir.fdMonitor(), file, config.machine().memory().ramOutsideStream());
     }
 
     @Override
-    public void loadState(boolean ramInStream) {
-        if (spec.incoming() == null) {
-            throw new IllegalStateException("VM " + spec.name() + " was not launched to receive a state");
+    public void loadState() {
+        if (incomingState == null) {
+            throw new IllegalStateException("VM " + config.name() + " was not started to receive a state");
         }
-        Migration.load(qmp(), spec.incoming(), !ramInStream);
+        // a VM mapping a template's memory file takes only the device state from the stream
+        boolean fileBacked = !(config.machine().memory() instanceof MemoryBacking.Anonymous);
+        Migration.load(qmp(), QemuCommandLine.STATE_FD, incomingState, fileBacked);
     }
 
     @Override
@@ -131,7 +153,7 @@ final class QemuVm implements VmHandle {
             }
         }
         if (process.isAlive()) {
-            log.debug("killing VM {} (pid {})", spec.name(), process.pid());
+            log.debug("killing VM {} (pid {})", config.name(), process.pid());
             process.destroyForcibly();
         }
         boolean interrupted = false;
@@ -151,12 +173,22 @@ final class QemuVm implements VmHandle {
     }
 
     @Override
+    public String consoleTail(int maxBytes) {
+        return consoleTail(config, runDir, maxBytes);
+    }
+
+    static String consoleTail(VmConfig config, QemuRunDir runDir, int maxBytes) {
+        return config.devices(Device.Console.class).stream().findFirst()
+                .map(c -> LogFiles.tail(runDir.console(c.id()), maxBytes)).orElse("");
+    }
+
+    @Override
     public String vmmLogTail(int maxBytes) {
-        return LogFiles.tail(spec.vmmLog(), maxBytes);
+        return LogFiles.tail(runDir.vmmLog(), maxBytes);
     }
 
     @Override
     public String toString() {
-        return "QemuVm[" + spec.name() + ", pid " + process.pid() + "]";
+        return "QemuVm[" + config.name() + ", pid " + process.pid() + "]";
     }
 }

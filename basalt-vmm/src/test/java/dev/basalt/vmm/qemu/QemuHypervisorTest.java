@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.basalt.api.BasaltException;
 import dev.basalt.vmm.VmHandle;
-import dev.basalt.vmm.VmSpec;
+import dev.basalt.vmm.Boot;
+import dev.basalt.vmm.LaunchPolicy;
+import dev.basalt.vmm.Machine;
+import dev.basalt.vmm.MemoryBacking;
+import dev.basalt.vmm.VmConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,10 +32,11 @@ class QemuHypervisorTest {
         return Path.of(dir, "default");
     }
 
-    private static VmSpec spec(Path runDir, Path kernel) {
+    private static VmConfig config(Path kernel) {
         Path image = image();
         boolean acpi = !readManifest(image).contains("\"acpi\": false");
-        return new VmSpec("qemu-test", kernel, image.resolve("initrd.img"), "", 1, 128, acpi, runDir, true);
+        return new VmConfig("qemu-test", new Machine(1, 128, new MemoryBacking.Anonymous()),
+                new Boot(kernel, image.resolve("initrd.img"), "", acpi), VmConfig.standardDevices());
     }
 
     private static String readManifest(Path image) {
@@ -44,7 +49,7 @@ class QemuHypervisorTest {
 
     @Test
     void launchControlledByQmpAndKilled(@TempDir Path run) {
-        VmHandle vm = QEMU.launch(spec(run, image().resolve("vmlinux")));
+        VmHandle vm = QEMU.boot(config(image().resolve("vmlinux")), run, LaunchPolicy.diesWithParent());
         try (QmpClient qmp = QmpClient.connect(run.resolve("qmp.sock"))) {
             assertThat(vm.isAlive()).isTrue();
             assertThat(vm.accel()).isEqualTo(QEMU.accel());
@@ -64,7 +69,7 @@ class QemuHypervisorTest {
 
     @Test
     void qemuQuitViaQmpEndsTheProcess(@TempDir Path run) {
-        VmHandle vm = QEMU.launch(spec(run, image().resolve("vmlinux")));
+        VmHandle vm = QEMU.boot(config(image().resolve("vmlinux")), run, LaunchPolicy.diesWithParent());
         try (QmpClient qmp = QmpClient.connect(run.resolve("qmp.sock"))) {
             try {
                 qmp.execute("quit", Map.of());
@@ -83,7 +88,7 @@ class QemuHypervisorTest {
         Path bogus = Files.writeString(run.resolve("not-a-kernel"), "garbage");
         VmHandle vm;
         try {
-            vm = QEMU.launch(spec(run, bogus));
+            vm = QEMU.boot(config(bogus), run, LaunchPolicy.diesWithParent());
         } catch (BasaltException.Internal early) {
             // QEMU may fail before or after it has created its sockets; both are fine if the reason is kept
             assertThat(early).hasMessageContaining("QEMU exited at start-up").hasMessageContaining("kernel");
@@ -100,7 +105,7 @@ class QemuHypervisorTest {
 
     @Test
     void commandLineHasTheTunedBootFlags(@TempDir Path run) {
-        String cmd = String.join(" ", QEMU.commandLine(spec(run, image().resolve("vmlinux"))));
+        String cmd = String.join(" ", QEMU.commandLine(config(image().resolve("vmlinux")), run));
         assertThat(cmd).contains("-M microvm,rtc=on").contains("virtio-serial-device,max_ports=2")
                 .contains("name=basalt.agent").contains("-no-reboot").contains("basalt.hostname=qemu-test")
                 .contains("-accel " + QEMU.accel().id());
