@@ -89,7 +89,7 @@ void stream_release(stream_t *s);  /* close everything, no frame sent */
 void stream_abort(stream_t *s);    /* kill / discard, no frame sent */
 void streams_abort_all(void);
 void streams_reap_dead(void);
-void send_msg(uint32_t stream, uint8_t type, ...);
+void send_msg(uint32_t stream, int type, ...); /* type: enum msg_type */
 void send_error(uint32_t stream, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void send_errno(uint32_t stream, int err, const char *op, const char *path);

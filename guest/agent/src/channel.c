@@ -195,9 +195,9 @@ void channel_writable(void) { channel_flush(); }
 static void hello(const msg_t *m)
 {
     struct utsname u;
-    if (m->f[0].u != PROTOCOL_VERSION) {
+    if (HELLO_version(m) != PROTOCOL_VERSION) {
         send_error(m->stream, E_UNSUPPORTED_VERSION, "protocol version %u is not supported (this agent speaks %d)",
-                   (unsigned)m->f[0].u, PROTOCOL_VERSION);
+                   (unsigned)HELLO_version(m), PROTOCOL_VERSION);
         return;
     }
     uname(&u);
@@ -222,7 +222,7 @@ void dispatch(const msg_t *m)
         hello(m);
         return;
     case T_PING:
-        send_msg(m->stream, T_PONG, m->f[0].u);
+        send_msg(m->stream, T_PONG, PING_nonce(m));
         return;
     case T_EXEC:
     case T_FILE_WRITE:
@@ -253,7 +253,7 @@ void dispatch(const msg_t *m)
         return; /* late frame for a stream that has ended: dropped */
     switch (m->type) {
     case T_WINDOW:
-        s->send_credit += m->f[0].u;
+        s->send_credit += WINDOW_increment(m);
         break;
     case T_CANCEL:
         cancel(s);

@@ -22,8 +22,8 @@ void exec_request(const msg_t *m)
     s->out[0].fd = r.out;
     s->out[1].fd = r.err;
     s->in.fd = r.in;
-    if (m->f[3].u > 0)
-        s->timeout_at = now_ms() + (int64_t)m->f[3].u;
+    if (EXEC_timeout_ms(m) > 0)
+        s->timeout_at = now_ms() + (int64_t)EXEC_timeout_ms(m);
     send_msg(s->id, T_EXEC_STARTED, (int)r.pid);
 }
 
@@ -124,14 +124,15 @@ void exec_in_ready(stream_t *s)
 
 static void on_stdin(stream_t *s, const msg_t *m)
 {
-    uint32_t n = m->f[0].len;
+    wire_B_t data = STDIN_data(m);
+    uint32_t n = data.len;
     if (!stream_recv_data(s, n))
         return;
     if (s->in.fd < 0 || s->stdin_eof) {
         stream_consumed(s, n); /* nobody reads it any more */
         return;
     }
-    buf_put(&s->inbuf, m->f[0].p, n);
+    buf_put(&s->inbuf, data.p, n);
     exec_in_ready(s);
 }
 
@@ -146,14 +147,14 @@ void exec_frame(stream_t *s, const msg_t *m)
         exec_in_ready(s);
         break;
     case T_SIGNAL: {
-        int32_t sig = (int32_t)(uint32_t)m->f[0].u;
+        int32_t sig = SIGNAL_signo(m);
         if (sig >= 1 && sig <= 64)
             exec_kill(s, sig);
         break;
     }
     case T_RESIZE:
         if (s->pty && s->out[0].fd >= 0)
-            pty_resize(s->out[0].fd, (unsigned)m->f[0].u, (unsigned)m->f[1].u);
+            pty_resize(s->out[0].fd, RESIZE_rows(m), RESIZE_cols(m));
         break;
     default:
         break; /* not meaningful on an exec stream: dropped */

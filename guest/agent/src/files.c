@@ -183,11 +183,24 @@ static void do_remove(uint32_t id, const char *path, int recursive)
         send_msg(id, T_OK);
 }
 
+/* The path a one-shot file request is about (RENAME: the one it renames). */
+static const char *request_path(const msg_t *m)
+{
+    switch (m->type) {
+    case T_STAT: return STAT_path(m);
+    case T_LIST: return LIST_path(m);
+    case T_MKDIR: return MKDIR_path(m);
+    case T_REMOVE: return REMOVE_path(m);
+    case T_RENAME: return RENAME_from(m);
+    default: return NULL;
+    }
+}
+
 void files_request(const msg_t *m)
 {
     uint32_t id = m->stream;
-    const char *path = m->f[0].s;
-    if (!path_ok(id, path))
+    const char *path = request_path(m);
+    if (!path || !path_ok(id, path))
         return;
     struct stat st;
     const char *op;
@@ -202,21 +215,23 @@ void files_request(const msg_t *m)
         do_list(id, path);
         break;
     case T_MKDIR:
-        if (mkdir_p(path, (mode_t)(m->f[1].u & 07777), &op) < 0)
+        if (mkdir_p(path, (mode_t)(MKDIR_mode(m) & 07777), &op) < 0)
             send_errno(id, errno, op, path);
         else
             send_msg(id, T_OK);
         break;
     case T_REMOVE:
-        do_remove(id, path, (int)m->f[1].u);
+        do_remove(id, path, REMOVE_recursive(m));
         break;
-    case T_RENAME:
-        if (!path_ok(id, m->f[1].s))
+    case T_RENAME: {
+        const char *to = RENAME_to(m);
+        if (!path_ok(id, to))
             break;
-        if (rename(path, m->f[1].s) < 0)
-            send_error(id, errno_code(errno), "rename %s %s: %s", path, m->f[1].s, strerror(errno));
+        if (rename(path, to) < 0)
+            send_error(id, errno_code(errno), "rename %s %s: %s", path, to, strerror(errno));
         else
             send_msg(id, T_OK);
         break;
+    }
     }
 }

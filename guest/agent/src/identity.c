@@ -67,10 +67,11 @@ static int mix_entropy(const uint8_t *seed, uint32_t len, const char **op)
 void identity_request(const msg_t *m)
 {
     uint32_t id = m->stream;
-    const char *host = m->f[0].s;
-    uint32_t hlen = m->f[0].len;
-    int64_t time_ns = (int64_t)m->f[1].u;
-    uint32_t seed_len = m->f[2].len;
+    const char *host = IDENTITY_hostname(m);
+    uint32_t hlen = (uint32_t)strlen(host); /* a str holds no NUL */
+    int64_t time_ns = IDENTITY_time_ns(m);
+    wire_B_t seed = IDENTITY_seed(m);
+    uint32_t seed_len = seed.len;
 
     /* Validate everything before changing anything: an invalid IDENTITY has no
      * effect at all (the open streams stay open). */
@@ -106,7 +107,7 @@ void identity_request(const msg_t *m)
             return;
         }
         const char *op = NULL;
-        if (mix_entropy(m->f[2].p, seed_len, &op) < 0) {
+        if (mix_entropy(seed.p, seed_len, &op) < 0) {
             send_error(id, E_IO, "%s: %s", op, strerror(errno));
             return;
         }

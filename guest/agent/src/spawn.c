@@ -34,26 +34,33 @@ static void env_put(char **env, size_t *n, char *kv)
     env[(*n)++] = kv;
 }
 
+/* The working directory of an EXEC: its cwd, "/" when empty. */
+static const char *exec_cwd(const msg_t *m)
+{
+    const char *cwd = EXEC_cwd(m);
+    return cwd[0] ? cwd : "/";
+}
+
 /* Returns a NULL-terminated array (pointers into m and static strings), or
  * NULL with *bad set to the offending entry. */
 static char **build_env(const msg_t *m, int flags, const char **bad)
 {
-    const field_t *e = &m->f[1];
-    char **env = must(calloc(e->n + 4, sizeof(char *)));
+    wire_A_t e = EXEC_env(m);
+    char **env = must(calloc(e.n + 4, sizeof(char *)));
     size_t n = 0;
     if (!(flags & FLAG_CLEAR_ENV)) {
         env[n++] = (char *)DEFAULT_PATH;
         env[n++] = "HOME=/root";
         env[n++] = (flags & FLAG_PTY) ? "TERM=xterm" : "TERM=dumb";
     }
-    for (uint32_t i = 0; i < e->n; i++) {
-        char *eq = strchr(e->v[i], '=');
-        if (!eq || eq == e->v[i]) {
-            *bad = e->v[i];
+    for (uint32_t i = 0; i < e.n; i++) {
+        char *eq = strchr(e.v[i], '=');
+        if (!eq || eq == e.v[i]) {
+            *bad = e.v[i];
             free(env);
             return NULL;
         }
-        env_put(env, &n, e->v[i]);
+        env_put(env, &n, e.v[i]);
     }
     env[n] = NULL;
     return env;
@@ -134,10 +141,9 @@ static int child(void *arg)
         child_fail(l, 2);
     umask(022);
     setrlimit(RLIMIT_NOFILE, &orig_nofile);
-    const char *cwd = l->m->f[2].s[0] ? l->m->f[2].s : "/";
-    if (chdir(cwd) < 0)
+    if (chdir(exec_cwd(l->m)) < 0)
         child_fail(l, 0);
-    exec_path(l->m->f[0].v);
+    exec_path(EXEC_argv(l->m).v);
     child_fail(l, 1);
 }
 
@@ -174,13 +180,13 @@ static pid_t start_child(struct launch *l, char **env)
 /* Sends the error of a child that could not start. */
 static void send_start_error(const msg_t *m, const struct launch *l)
 {
-    const char *cwd = m->f[2].s[0] ? m->f[2].s : "/";
+    const char *prog = EXEC_argv(m).v[0];
     if (l->stage == 0)
-        send_errno(m->stream, l->err, "chdir", cwd);
+        send_errno(m->stream, l->err, "chdir", exec_cwd(m));
     else if (l->stage == 1)
-        send_errno(m->stream, l->err, "exec", m->f[0].v[0]);
+        send_errno(m->stream, l->err, "exec", prog);
     else
-        send_errno(m->stream, l->err, "start", m->f[0].v[0]);
+        send_errno(m->stream, l->err, "start", prog);
 }
 
 static void close_all(int *fds, int n)
@@ -194,16 +200,17 @@ static void close_all(int *fds, int n)
 
 int spawn(const msg_t *m, spawn_t *r)
 {
-    int flags = (int)m->f[4].u;
+    int flags = EXEC_flags(m);
+    wire_A_t argv = EXEC_argv(m);
     const char *bad = NULL;
-    if (m->f[0].n == 0 || m->f[0].v[0][0] == 0) {
+    if (argv.n == 0 || argv.v[0][0] == 0) {
         send_error(m->stream, E_INVALID_ARGUMENT, "exec: argv must not be empty");
         return -1;
     }
     char **env = build_env(m, flags, &bad);
     if (!env) {
         send_error(m->stream, E_INVALID_ARGUMENT, "exec %s: env entry \"%s\" is not NAME=value",
-                   m->f[0].v[0], bad);
+                   argv.v[0], bad);
         return -1;
     }
     /* child ends: [0] stdin [1] stdout [2] stderr; parent ends: [3] stdout/pty [4] stderr [5] stdin */
@@ -211,7 +218,7 @@ int spawn(const msg_t *m, spawn_t *r)
     int p[2], pty = (flags & FLAG_PTY) != 0, ok = 1;
     r->pty = pty;
     if (pty) {
-        ok = pty_open(&fd[3], &fd[0], (unsigned)m->f[5].u, (unsigned)m->f[6].u) == 0;
+        ok = pty_open(&fd[3], &fd[0], EXEC_rows(m), EXEC_cols(m)) == 0;
         if (ok) {
             fd[1] = fd[2] = fd[0];
             if (flags & FLAG_STDIN) { /* a second fd: epoll watches it for writing */
@@ -245,7 +252,7 @@ int spawn(const msg_t *m, spawn_t *r)
         close_all(fd + 3, 3);
         int code = (err == EAGAIN || err == EMFILE || err == ENFILE || err == ENOMEM)
                        ? E_RESOURCE_EXHAUSTED : errno_code(err);
-        send_error(m->stream, code, "start %s: %s", m->f[0].v[0], strerror(err));
+        send_error(m->stream, code, "start %s: %s", argv.v[0], strerror(err));
         return -1;
     }
     if (l.stage >= 0) {

@@ -99,17 +99,18 @@ void streams_reap_dead(void)
 
 int out_has_room(void) { return A.connected && buf_pending(&A.out) < OUT_HIGH; }
 
-void send_msg(uint32_t stream, uint8_t type, ...)
+/* type is an int: va_start after a parameter that undergoes promotion is undefined */
+void send_msg(uint32_t stream, int type, ...)
 {
     if (!A.connected)
         return;
-    const schema_t *sc = schema_of(type);
-    msg_t m = {.stream = stream, .type = type};
+    const schema_t *sc = schema_of((uint8_t)type);
+    msg_t m = {.stream = stream, .type = (uint8_t)type};
     va_list ap;
     va_start(ap, type);
-    for (int i = 0; sc->fmt[i]; i++) {
+    for (int i = 0; i < sc->nfields; i++) {
         field_t *f = &m.f[i];
-        switch (sc->fmt[i]) {
+        switch (sc->fields[i].kind) {
         case 'B':
             f->p = va_arg(ap, const uint8_t *);
             f->len = va_arg(ap, uint32_t);

@@ -39,9 +39,9 @@ static int open_temp(const char *path, mode_t mode, char **tmp)
 void fwrite_request(const msg_t *m)
 {
     uint32_t id = m->stream;
-    const char *path = m->f[0].s, *op = "open";
-    mode_t mode = (mode_t)(m->f[1].u & 07777);
-    unsigned flags = (unsigned)m->f[2].u;
+    const char *path = FILE_WRITE_path(m), *op = "open";
+    mode_t mode = (mode_t)(FILE_WRITE_mode(m) & 07777);
+    unsigned flags = FILE_WRITE_flags(m);
     if (!path_ok(id, path))
         return;
     char *tmp = NULL;
@@ -94,14 +94,15 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 void fwrite_frame(stream_t *s, const msg_t *m)
 {
     if (m->type == T_FILE_DATA) {
-        if (!stream_recv_data(s, m->f[0].len))
+        wire_B_t data = FILE_DATA_data(m);
+        if (!stream_recv_data(s, data.len))
             return;
-        if (write_all(s->fd, m->f[0].p, m->f[0].len) < 0) {
+        if (write_all(s->fd, data.p, data.len) < 0) {
             send_errno(s->id, errno, "write", s->path);
             stream_release(s);
             return;
         }
-        stream_consumed(s, m->f[0].len);
+        stream_consumed(s, data.len);
     } else if (m->type == T_FILE_END) {
         const char *op = "fsync";
         if (fsync(s->fd) < 0)
@@ -125,7 +126,7 @@ void fwrite_frame(stream_t *s, const msg_t *m)
 void fread_request(const msg_t *m)
 {
     uint32_t id = m->stream;
-    const char *path = m->f[0].s;
+    const char *path = FILE_READ_path(m);
     if (!path_ok(id, path))
         return;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

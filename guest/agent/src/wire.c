@@ -4,38 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const schema_t SCHEMAS[] = {
-    {T_HELLO, "HELLO", "w", {"version"}},
-    {T_PING, "PING", "q", {"nonce"}},
-    {T_WINDOW, "WINDOW", "w", {"increment"}},
-    {T_CANCEL, "CANCEL", "", {0}},
-    {T_EXEC, "EXEC", "AASwbhh", {"argv", "env", "cwd", "timeout_ms", "flags", "rows", "cols"}},
-    {T_STDIN, "STDIN", "B", {"data"}},
-    {T_STDIN_CLOSE, "STDIN_CLOSE", "", {0}},
-    {T_SIGNAL, "SIGNAL", "i", {"signo"}},
-    {T_RESIZE, "RESIZE", "hh", {"rows", "cols"}},
-    {T_FILE_WRITE, "FILE_WRITE", "Swb", {"path", "mode", "flags"}},
-    {T_FILE_DATA, "FILE_DATA", "B", {"data"}},
-    {T_FILE_END, "FILE_END", "", {0}},
-    {T_FILE_READ, "FILE_READ", "S", {"path"}},
-    {T_STAT, "STAT", "S", {"path"}},
-    {T_LIST, "LIST", "S", {"path"}},
-    {T_MKDIR, "MKDIR", "Sw", {"path", "mode"}},
-    {T_REMOVE, "REMOVE", "Sb", {"path", "recursive"}},
-    {T_RENAME, "RENAME", "SS", {"from", "to"}},
-    {T_SHUTDOWN, "SHUTDOWN", "", {0}},
-    {T_IDENTITY, "IDENTITY", "SlB", {"hostname", "time_ns", "seed"}},
-    {T_OK, "OK", "", {0}},
-    {T_HELLO_REPLY, "HELLO_REPLY", "wSS", {"version", "agent_version", "kernel_release"}},
-    {T_PONG, "PONG", "q", {"nonce"}},
-    {T_ERROR, "ERROR", "hS", {"code", "message"}},
-    {T_EXEC_STARTED, "EXEC_STARTED", "i", {"pid"}},
-    {T_STDOUT, "STDOUT", "B", {"data"}},
-    {T_STDERR, "STDERR", "B", {"data"}},
-    {T_EXIT, "EXIT", "bi", {"kind", "value"}},
-    {T_STAT_RESULT, "STAT_RESULT", "bwql", {"type", "mode", "size", "mtime_ms"}},
-    {T_DIR_ENTRIES, "DIR_ENTRIES", "E", {"entries"}},
-};
+#define SCHEMA_FIELD(msg, kind, field) {K_##kind, #field},
+#define SCHEMA(name, code, fields) {T_##name, #name, F_##name##__count, {fields {0, NULL}}},
+static const schema_t SCHEMAS[] = {WIRE_MESSAGES(SCHEMA, SCHEMA_FIELD)};
+#undef SCHEMA
+#undef SCHEMA_FIELD
 
 static const char *ERR_NAMES[] = {
     "", "BAD_FRAME", "FRAME_TOO_LARGE", "UNKNOWN_TYPE", "UNSUPPORTED_VERSION",
@@ -215,10 +188,10 @@ static void rd_field(rd_t *r, char k, field_t *f)
 static int values_check(const msg_t *m)
 {
     switch (m->type) {
-    case T_WINDOW: return m->f[0].u > 0 ? 0 : E_BAD_FRAME;
-    case T_REMOVE: return m->f[1].u <= 1 ? 0 : E_BAD_FRAME;
-    case T_EXEC: return (m->f[4].u & ~0x07u) ? E_INVALID_ARGUMENT : 0;
-    case T_FILE_WRITE: return (m->f[2].u & ~0x03u) ? E_INVALID_ARGUMENT : 0;
+    case T_WINDOW: return WINDOW_increment(m) > 0 ? 0 : E_BAD_FRAME;
+    case T_REMOVE: return REMOVE_recursive(m) <= 1 ? 0 : E_BAD_FRAME;
+    case T_EXEC: return (EXEC_flags(m) & ~0x07u) ? E_INVALID_ARGUMENT : 0;
+    case T_FILE_WRITE: return (FILE_WRITE_flags(m) & ~0x03u) ? E_INVALID_ARGUMENT : 0;
     default: return 0;
     }
 }
@@ -233,8 +206,8 @@ int msg_decode(uint32_t stream, uint8_t type, const uint8_t *p, uint32_t len, ms
     if (!sc)
         return E_UNKNOWN_TYPE;
     rd_t r = {p, len, 0, 0};
-    for (int i = 0; sc->fmt[i] && !r.bad; i++)
-        rd_field(&r, sc->fmt[i], &m->f[i]);
+    for (int i = 0; i < sc->nfields && !r.bad; i++)
+        rd_field(&r, sc->fields[i].kind, &m->f[i]);
     int rc = (r.bad || r.pos != r.len) ? E_BAD_FRAME : values_check(m);
     if (rc)
         msg_free(m);
@@ -338,8 +311,8 @@ int msg_encode(const msg_t *m, buf_t *out)
     size_t start = out->len - out->off;
     uint8_t hdr[9] = {0};
     buf_put(out, hdr, sizeof hdr);
-    for (int i = 0; sc && sc->fmt[i]; i++)
-        put_field(out, sc->fmt[i], &m->f[i]);
+    for (int i = 0; sc && i < sc->nfields; i++)
+        put_field(out, sc->fields[i].kind, &m->f[i]);
     size_t length = out->len - out->off - start - 4;
     if (length > MAX_LENGTH) {
         out->len = out->off + start;

@@ -62,10 +62,10 @@ static void canonical(const msg_t *m, sb_t *b)
 {
     const schema_t *sc = schema_of(m->type);
     sb_add(b, "%s stream=%" PRIu32, sc->name, m->stream);
-    for (int i = 0; sc->fmt[i]; i++) {
+    for (int i = 0; i < sc->nfields; i++) {
         const field_t *f = &m->f[i];
-        char k = sc->fmt[i];
-        sb_add(b, " %s=", sc->fields[i]);
+        char k = sc->fields[i].kind;
+        sb_add(b, " %s=", sc->fields[i].name);
         switch (k) {
         case 'B':
             sb_add(b, "hex:");
