@@ -1,5 +1,6 @@
-/* The host channel: streaming frame parser, request dispatch, output flush. */
+/* The host channel: frames from the framer, request dispatch, output flush. */
 #include "agent.h"
+#include "framer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,29 +10,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-enum { ST_LEN, ST_HDR, ST_PAYLOAD, ST_SKIP };
+static framer_t framer;
 
-static int state;
-static uint8_t hdr[9];
-static size_t hdr_got;
-static uint32_t length, frame_stream;
-static uint8_t *payload; /* MAX_PAYLOAD bytes, allocated once; untouched pages cost nothing */
-static uint32_t pgot;
-static uint64_t skip;
-static int skip_code;
-
-void channel_reset_parser(void)
-{
-    state = ST_LEN;
-    hdr_got = 0;
-    pgot = 0;
-    skip = 0;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+void channel_reset_parser(void) { framer_reset(&framer); }
 
 static int is_request(uint8_t t)
 {
@@ -54,13 +35,10 @@ static void fail_stream(uint32_t id, int code, const char *what)
     send_error(id, code, "%s", what);
 }
 
-static void deliver(void)
+static void on_frame(void *ctx, uint32_t id, uint8_t type, const uint8_t *payload, uint32_t len)
 {
-    uint8_t type = hdr[8];
-    uint32_t id = frame_stream;
+    (void)ctx;
     msg_t m;
-    state = ST_LEN;
-    hdr_got = 0;
     if (id == 0) {
         send_error(0, E_BAD_FRAME, "stream 0 is reserved");
         return;
@@ -69,7 +47,7 @@ static void deliver(void)
         send_error(id, E_STREAM_BUSY, "stream %u is already open", id);
         return;
     }
-    int rc = msg_decode(id, type, payload, length - 5, &m);
+    int rc = msg_decode(id, type, payload, len, &m);
     if (rc == E_UNKNOWN_TYPE || (rc == 0 && type >= T_OK)) {
         msg_free(&m);
         char what[64];
@@ -83,7 +61,7 @@ static void deliver(void)
         if (rc == E_INVALID_ARGUMENT)
             snprintf(what, sizeof what, "%s: unknown flag bits", sc->name);
         else
-            snprintf(what, sizeof what, "malformed %s payload (%u bytes)", sc->name, length - 5);
+            snprintf(what, sizeof what, "malformed %s payload (%u bytes)", sc->name, len);
         fail_stream(id, rc, what);
         return;
     }
@@ -91,85 +69,26 @@ static void deliver(void)
     msg_free(&m);
 }
 
-static void end_skip(void)
+static void on_skipped(void *ctx, int code, uint32_t id, uint32_t length)
 {
-    state = ST_LEN;
-    hdr_got = 0;
-    if (skip_code == E_BAD_FRAME) {
+    (void)ctx;
+    if (code == E_BAD_FRAME) {
         send_error(0, E_BAD_FRAME, "frame length %u is shorter than 5", length);
     } else {
         char what[96];
         snprintf(what, sizeof what, "frame of %u bytes exceeds the cap of %u", length, MAX_LENGTH);
-        fail_stream(frame_stream, E_FRAME_TOO_LARGE, what);
+        fail_stream(id, E_FRAME_TOO_LARGE, what);
     }
 }
 
-static void feed(const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        size_t k;
-        switch (state) {
-        case ST_LEN:
-        case ST_HDR:
-            k = (state == ST_LEN ? 4 : 9) - hdr_got;
-            k = k < n ? k : n;
-            memcpy(hdr + hdr_got, p, k);
-            hdr_got += k;
-            p += k;
-            n -= k;
-            if (state == ST_LEN && hdr_got == 4) {
-                length = be32(hdr);
-                state = ST_HDR;
-                if (length < 5) {
-                    state = ST_SKIP;
-                    skip = length;
-                    skip_code = E_BAD_FRAME;
-                    if (skip == 0)
-                        end_skip();
-                }
-            } else if (state == ST_HDR && hdr_got == 9) {
-                frame_stream = be32(hdr + 4);
-                if (length > MAX_LENGTH) {
-                    state = ST_SKIP;
-                    skip = length - 5;
-                    skip_code = E_FRAME_TOO_LARGE;
-                } else {
-                    state = ST_PAYLOAD;
-                    pgot = 0;
-                    if (length == 5)
-                        deliver();
-                }
-            }
-            break;
-        case ST_PAYLOAD:
-            k = length - 5 - pgot;
-            k = k < n ? k : n;
-            memcpy(payload + pgot, p, k);
-            pgot += (uint32_t)k;
-            p += k;
-            n -= k;
-            if (pgot == length - 5)
-                deliver();
-            break;
-        default: /* ST_SKIP: discard without buffering */
-            k = skip < n ? (size_t)skip : n;
-            skip -= k;
-            p += k;
-            n -= k;
-            if (skip == 0)
-                end_skip();
-        }
-    }
-}
+static const framer_sink_t SINK = {on_frame, on_skipped, NULL};
 
 void channel_readable(void)
 {
     static uint8_t buf[65536];
-    if (!payload)
-        payload = must(malloc(MAX_PAYLOAD));
     ssize_t r = read(A.chan_r.fd, buf, sizeof buf);
     if (r > 0)
-        feed(buf, (size_t)r);
+        framer_feed(&framer, buf, (size_t)r, &SINK);
     else if (r == 0 || (errno != EAGAIN && errno != EINTR))
         channel_disconnected();
 }
