@@ -99,7 +99,8 @@ public final class FrameCodec {
         return n;
     }
 
-    private static int utf8Length(String s) {
+    /** The length of {@code s} in UTF-8 as {@link #encode} writes it. */
+    static int utf8Length(String s) {
         int n = 0;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -217,15 +218,33 @@ public final class FrameCodec {
             return new FrameError(streamId, ErrorCode.UNKNOWN_TYPE, String.format("unknown message type 0x%02X", typeCode));
         }
         try {
-            PayloadReader r = new PayloadReader(payload);
-            Message m = readPayload(type, r);
-            r.end();
-            return new Frame(streamId, m);
+            return new Frame(streamId, decodePayload(type, payload));
         } catch (MalformedFrameException e) {
             return new FrameError(streamId, e.code(), type + ": " + e.getMessage());
         } catch (RuntimeException e) {
-            return new FrameError(streamId, ErrorCode.BAD_FRAME, type + ": " + e.getMessage());
+            // a bug of this decoder, not of the frame (FrameFuzzTest hunts for these): the
+            // channel still stays in sync, and the detail says what went wrong
+            return new FrameError(streamId, ErrorCode.BAD_FRAME, type + ": decoder failure: " + e);
         }
+    }
+
+    /**
+     * The inner decoder: the message in {@code payload} (its remaining bytes, consumed).
+     * For any input it returns a message that {@link #encode(Frame)} accepts, or throws
+     * {@link MalformedFrameException}; any other exception is a bug. Package-private for
+     * the fuzz test, which must see what {@link #decode} would turn into {@code BAD_FRAME}.
+     */
+    static Message decodePayload(MessageType type, ByteBuffer payload) {
+        PayloadReader r = new PayloadReader(payload);
+        Message m = readPayload(type, r);
+        r.end();
+        int size = payloadSize(m);
+        if (size > Protocol.MAX_PAYLOAD) {
+            // only lenient UTF-8 grows a payload: each invalid byte becomes a 3-byte U+FFFD
+            throw PayloadReader.bad("strings with invalid UTF-8 would encode again as " + size
+                    + " bytes, above the " + Protocol.MAX_PAYLOAD + "-byte cap");
+        }
+        return m;
     }
 
     private static Message readPayload(MessageType type, PayloadReader r) {

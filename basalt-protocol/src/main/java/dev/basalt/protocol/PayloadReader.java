@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * Reads the primitive types of the protocol from one payload; any field running past
  * the end throws {@link MalformedFrameException} ({@code BAD_FRAME}). Strings are
- * decoded leniently: invalid UTF-8 becomes U+FFFD (file names on Linux are bytes).
+ * decoded leniently: invalid UTF-8 becomes U+FFFD (file names on Linux are bytes), unless
+ * the string would then no longer fit in a frame.
  */
 final class PayloadReader {
     private final ByteBuffer buf;
@@ -90,6 +91,11 @@ final class PayloadReader {
             byte[] tmp = new byte[n];
             buf.get(start, tmp);
             s = new String(tmp, StandardCharsets.UTF_8);
+        }
+        // a decoded string is never longer than n chars; above n/3 its U+FFFDs may not fit
+        if (n > Protocol.MAX_PAYLOAD / 3 && FrameCodec.utf8Length(s) > Protocol.MAX_PAYLOAD) {
+            throw bad(what + " of " + n + " bytes holds invalid UTF-8 that would encode again above the "
+                    + Protocol.MAX_PAYLOAD + "-byte cap");
         }
         buf.position(start + n);
         return s;
