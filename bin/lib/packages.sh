@@ -10,6 +10,7 @@ BASALT_PACKAGES=(
   util-linux        # flock, setpriv
   curl unzip ca-certificates  # ./mvnw fetching Maven
   python3           # guest/agent/test behaviour tests (bin/test)
+  clang libclang-rt-14-dev  # libFuzzer: fuzzing the agent's decoders (bin/test, bin/fuzz)
 )
 
 # Installs missing packages (as root) or fails with the command to run. Silent when all
