@@ -4,7 +4,8 @@
  *   basalt-launch [OPTION]... -- PROGRAM [ARG]...
  *
  *   --fd N:MODE:PATH   open PATH as descriptor N (N >= 3); MODE is r (read-only),
- *                      w (write-only, created 0600 if missing, truncated) or rw (read-write)
+ *                      w (write-only, created 0600 if missing, truncated), rw (read-write) or
+ *                      rwc (read-write, created 0600 if missing)
  *   --pdeathsig        SIGKILL when the thread that started this process ends
  *   --idle             the SCHED_IDLE CPU policy (raised again by the host when needed)
  *   --netns PATH       join the network namespace PATH (e.g. /run/netns/NAME)
@@ -13,9 +14,22 @@
  *   --gid G --uid U    drop to this group and user (supplementary groups cleared, no
  *                      capabilities kept), after everything above
  *   --no-new-privs     set no_new_privs (always set with --uid)
+ *   --lock PATH        take an exclusive lock on PATH (created 0600) without waiting, kept by the
+ *                      VMM for its whole life; exit 75 if another process holds it (the host then
+ *                      picks another uid: the lock says which uids are taken)
+ *   --jail DIR         confine the program: new mount, pid, ipc and uts namespaces; DIR becomes its
+ *                      root (a tmpfs) holding only what --bind, --dev and --symlink put there and a
+ *                      /proc of its own; it runs as pid 1 of the new pid namespace while this
+ *                      process stays outside as its parent, waits for it and exits with its status
+ *                      (128+N if a signal N ended it)
+ *   --bind SRC:DST:MODE  (with --jail) bind SRC at DST inside the jail; MODE ro or rw
+ *   --dev NAME         (with --jail) the device node /dev/NAME inside the jail
+ *   --symlink TARGET:LINK  (with --jail) a symbolic link LINK -> TARGET inside the jail
+ *   --pid-file PATH    (with --jail) write the program's pid (as the host sees it) to PATH
+ *   --env NAME=VALUE   set an environment variable for the program
  *
- * Every step happens in this order: descriptors, cgroups, namespace, CPU policy, credentials,
- * parent-death signal, exec. A failing step prints "basalt-launch: STEP: REASON" on stderr
+ * Every step happens in this order: descriptors, lock, cgroups, network namespace, the jail
+ * (namespaces, fork, file system), CPU policy, credentials, parent-death signal, exec. A failing step prints "basalt-launch: STEP: REASON" on stderr
  * (the VMM's log) and exits with 127, so the host reports it as the VMM's start-up failure.
  * No shell is involved: this is what lets the JDK, which passes only stdin/stdout/stderr to a
  * child, hand a VMM any number of descriptors.
@@ -24,15 +38,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define FAIL 127
+#define LOCK_BUSY 75
 #define MAX_ITEMS 64
 
 static void die(const char *step, const char *what) {
@@ -72,7 +93,8 @@ static void open_as(const char *spec) {
     if (strcmp(mode, "r") == 0) flags = O_RDONLY;
     else if (strcmp(mode, "w") == 0) flags = O_WRONLY | O_CREAT | O_TRUNC;
     else if (strcmp(mode, "rw") == 0) flags = O_RDWR;
-    else usage("--fd MODE must be r, w or rw");
+    else if (strcmp(mode, "rwc") == 0) flags = O_RDWR | O_CREAT;
+    else usage("--fd MODE must be r, w, rw or rwc");
     int opened = open(path, flags | O_NOCTTY, 0600);
     if (opened < 0) die("open", path);
     if (opened != fd) {
@@ -106,9 +128,125 @@ static void join_netns(const char *path) {
     close(fd);
 }
 
+static void take_lock(const char *path) {
+    int fd = open(path, O_RDWR | O_CREAT | O_NOCTTY, 0600);
+    if (fd < 0) die("lock", path);
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK) {
+            fprintf(stderr, "basalt-launch: lock %s is held by another VM\n", path);
+            exit(LOCK_BUSY);
+        }
+        die("flock", path);
+    }
+    /* kept open (no close-on-exec): the lock lives exactly as long as the program */
+}
+
+/* mkdir -p of an absolute path below the jail root */
+static void make_dirs(char *path, mode_t mode) {
+    for (char *p = path + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(path, mode) < 0 && errno != EEXIST) die("mkdir", path);
+            *p = '/';
+        }
+    }
+    if (mkdir(path, mode) < 0 && errno != EEXIST) die("mkdir", path);
+}
+
+static void jail_path(char *out, size_t size, const char *root, const char *inside) {
+    if (inside[0] != '/' || strstr(inside, "..")) usage("jail paths must be absolute, without '..'");
+    if (snprintf(out, size, "%s%s", root, inside) >= (int) size) usage("jail path too long");
+}
+
+/* binds SRC (a directory or a file) at DST inside the jail, read-only unless rw */
+static void jail_bind(const char *root, const char *spec) {
+    char *copy = strdup(spec), *dst, *mode, target[4096];
+    if (!copy) die("--bind", spec);
+    dst = strchr(copy, ':');
+    if (!dst) usage("--bind wants SRC:DST:MODE");
+    *dst++ = '\0';
+    mode = strrchr(dst, ':');
+    if (!mode) usage("--bind wants SRC:DST:MODE");
+    *mode++ = '\0';
+    int rw = strcmp(mode, "rw") == 0;
+    if (!rw && strcmp(mode, "ro") != 0) usage("--bind MODE must be ro or rw");
+    struct stat st;
+    if (stat(copy, &st) < 0) die("bind source", copy);
+    jail_path(target, sizeof target, root, dst);
+    if (S_ISDIR(st.st_mode)) {
+        make_dirs(target, 0755);
+    } else {
+        char parent[4096];
+        snprintf(parent, sizeof parent, "%s", target);
+        char *slash = strrchr(parent, '/');
+        if (slash && slash != parent) { *slash = '\0'; make_dirs(parent, 0755); }
+        int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) die("bind target", target);
+        close(fd);
+    }
+    if (mount(copy, target, NULL, MS_BIND, NULL) < 0) die("bind", copy);
+    unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | (rw ? 0 : MS_RDONLY);
+    if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) flags |= MS_NODEV;
+    if (mount(NULL, target, NULL, flags, NULL) < 0) die("remount", target);
+    free(copy);
+}
+
+static void jail_symlink(const char *root, const char *spec) {
+    char *copy = strdup(spec), *link, path[4096];
+    if (!copy) die("--symlink", spec);
+    link = strchr(copy, ':');
+    if (!link) usage("--symlink wants TARGET:LINK");
+    *link++ = '\0';
+    jail_path(path, sizeof path, root, link);
+    if (symlink(copy, path) < 0) die("symlink", path);
+    free(copy);
+}
+
+/* builds the jail's file system in the new mount namespace and makes it the root */
+static void enter_jail(const char *root, const char **binds, int nbinds, const char **devs, int ndevs,
+                       const char **links, int nlinks) {
+    char path[4096];
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("mount", "/ private");
+    if (mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") < 0) die("mount tmpfs", root);
+    for (int k = 0; k < nbinds; k++) jail_bind(root, binds[k]);
+    for (int k = 0; k < nlinks; k++) jail_symlink(root, links[k]);
+    jail_path(path, sizeof path, root, "/dev");
+    make_dirs(path, 0755);
+    if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755") < 0) die("mount tmpfs", path);
+    for (int k = 0; k < ndevs; k++) {
+        char spec[512];
+        if (strchr(devs[k], '/') || strlen(devs[k]) > 64) usage("--dev takes a name in /dev");
+        snprintf(spec, sizeof spec, "/dev/%s:/dev/%s:rw", devs[k], devs[k]);
+        jail_bind(root, spec);
+    }
+    jail_path(path, sizeof path, root, "/proc");
+    make_dirs(path, 0555);
+    if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") < 0) die("mount proc", path);
+    jail_path(path, sizeof path, root, "/.old");
+    make_dirs(path, 0700);
+    if (syscall(SYS_pivot_root, root, path) < 0) die("pivot_root", root);
+    if (chdir("/") < 0) die("chdir", "/");
+    if (umount2("/.old", MNT_DETACH) < 0) die("umount", "/.old");
+    if (rmdir("/.old") < 0) die("rmdir", "/.old");
+    /* the jail's root becomes read-only: the program writes only where a rw bind says */
+    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_RDONLY, "size=1m,mode=0755") < 0) die("remount", "/");
+    if (sethostname("basalt-vmm", 10) < 0) die("sethostname", NULL);
+}
+
+/* the parent outside the jail: waits for the program and exits as it did */
+static void supervise(pid_t child) {
+    int status;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) die("waitpid", NULL);
+    }
+    if (WIFSIGNALED(status)) exit(128 + WTERMSIG(status));
+    exit(WEXITSTATUS(status));
+}
+
 int main(int argc, char **argv) {
-    const char *fds[MAX_ITEMS], *cgroups[MAX_ITEMS], *netns = NULL;
-    int nfds = 0, ncgroups = 0, pdeathsig = 0, idle = 0, no_new_privs = 0;
+    const char *fds[MAX_ITEMS], *cgroups[MAX_ITEMS], *netns = NULL, *lock = NULL, *jail = NULL, *pid_file = NULL;
+    const char *binds[MAX_ITEMS], *devs[MAX_ITEMS], *links[MAX_ITEMS], *envs[MAX_ITEMS];
+    int nfds = 0, ncgroups = 0, nbinds = 0, ndevs = 0, nlinks = 0, nenvs = 0, pdeathsig = 0, idle = 0, no_new_privs = 0;
     long uid = -1, gid = -1;
     int i = 1;
     for (; i < argc; i++) {
@@ -122,16 +260,55 @@ int main(int argc, char **argv) {
         if (strcmp(a, "--fd") == 0) { if (nfds == MAX_ITEMS) usage("too many --fd"); fds[nfds++] = v; }
         else if (strcmp(a, "--cgroup") == 0) { if (ncgroups == MAX_ITEMS) usage("too many --cgroup"); cgroups[ncgroups++] = v; }
         else if (strcmp(a, "--netns") == 0) netns = v;
+        else if (strcmp(a, "--lock") == 0) lock = v;
+        else if (strcmp(a, "--jail") == 0) jail = v;
+        else if (strcmp(a, "--pid-file") == 0) pid_file = v;
+        else if (strcmp(a, "--bind") == 0) { if (nbinds == MAX_ITEMS) usage("too many --bind"); binds[nbinds++] = v; }
+        else if (strcmp(a, "--dev") == 0) { if (ndevs == MAX_ITEMS) usage("too many --dev"); devs[ndevs++] = v; }
+        else if (strcmp(a, "--symlink") == 0) { if (nlinks == MAX_ITEMS) usage("too many --symlink"); links[nlinks++] = v; }
+        else if (strcmp(a, "--env") == 0) { if (nenvs == MAX_ITEMS) usage("too many --env"); envs[nenvs++] = v; }
         else if (strcmp(a, "--uid") == 0) uid = number(v, "--uid");
         else if (strcmp(a, "--gid") == 0) gid = number(v, "--gid");
         else usage("unknown option");
     }
     if (i >= argc) usage("no PROGRAM after --");
     if ((uid < 0) != (gid < 0)) usage("--uid and --gid go together");
+    if (!jail && (nbinds || ndevs || nlinks || pid_file)) usage("--bind, --dev, --symlink and --pid-file need --jail");
 
     for (int k = 0; k < nfds; k++) open_as(fds[k]);
+    if (lock) take_lock(lock);
     for (int k = 0; k < ncgroups; k++) join_cgroup(cgroups[k]);
     if (netns) join_netns(netns);
+    if (jail) {
+        if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) < 0) die("unshare", "namespaces");
+        int alive[2];   /* the child learns that the supervisor is gone when the write end closes */
+        if (pipe2(alive, O_CLOEXEC) < 0) die("pipe", NULL);
+        pid_t child = fork();
+        if (child < 0) die("fork", NULL);
+        if (child > 0) {
+            close(alive[0]);
+            if (pdeathsig && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) { kill(child, SIGKILL); die("prctl", "PR_SET_PDEATHSIG"); }
+            if (pid_file) {
+                int fd = open(pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd < 0) { kill(child, SIGKILL); die("pid file", pid_file); }
+                dprintf(fd, "%d\n", (int) child);
+                close(fd);
+            }
+            /* the jail's own copies of the descriptors and the lock stay with the program */
+            supervise(child);
+        }
+        /* pid 1 of the new namespace: dies with the supervisor (which may have died already) */
+        close(alive[1]);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die("prctl", "PR_SET_PDEATHSIG");
+        struct pollfd gone = {.fd = alive[0], .events = POLLIN};
+        if (poll(&gone, 1, 0) != 0) exit(FAIL);
+        close(alive[0]);
+        enter_jail(jail, binds, nbinds, devs, ndevs, links, nlinks);
+        pdeathsig = 1;
+    }
+    for (int k = 0; k < nenvs; k++) {
+        if (!strchr(envs[k], '=') || putenv((char *) envs[k]) != 0) usage("--env wants NAME=VALUE");
+    }
     if (idle) {
         struct sched_param p = {0};
         if (sched_setscheduler(0, SCHED_IDLE, &p) < 0) die("sched_setscheduler", "SCHED_IDLE");

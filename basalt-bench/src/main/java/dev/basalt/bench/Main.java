@@ -58,6 +58,7 @@ public final class Main implements Callable<Integer> {
             boot.run(report);
             new KernelBench(manager, boots).run(report);
             new TemplateBench(manager, config, qemu, boot.coldMedianSeconds()).run(report);
+            new ContainmentBench(config, qemu).run(report);
             new ForkBench(manager).run(report);
             SandboxInfo sandbox = manager.create(SandboxSpec.defaults());
             try {

@@ -15,6 +15,7 @@ final class HostResources {
     static final long SHM_MARGIN_MIB = 16;
     private static final Path MEMINFO = Path.of("/proc/meminfo");
     private static final String MEM_AVAILABLE = "MemAvailable:";
+    private static final String MEM_TOTAL = "MemTotal:";
 
     private HostResources() {
     }
@@ -86,14 +87,23 @@ final class HostResources {
 
     /** MemAvailable from /proc/meminfo in MiB, or 0 if unknown. */
     static long availableMib() {
+        return meminfoMib(MEM_AVAILABLE);
+    }
+
+    /** The host's total memory in MiB ({@code MemTotal}), or 0 if unknown. */
+    static long totalMib() {
+        return meminfoMib(MEM_TOTAL);
+    }
+
+    private static long meminfoMib(String field) {
         try {
             String meminfo = Files.readString(MEMINFO);
-            int at = meminfo.indexOf(MEM_AVAILABLE);
+            int at = meminfo.indexOf(field);
             if (at < 0) {
                 return 0;
             }
             int end = meminfo.indexOf('\n', at);
-            String kib = meminfo.substring(at + MEM_AVAILABLE.length(), end < 0 ? meminfo.length() : end)
+            String kib = meminfo.substring(at + field.length(), end < 0 ? meminfo.length() : end)
                     .replace("kB", "").strip();
             return Long.parseLong(kib) / 1024;
         } catch (IOException | NumberFormatException e) {

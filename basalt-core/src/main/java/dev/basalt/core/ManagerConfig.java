@@ -17,17 +17,20 @@ import java.util.Objects;
  * @param vmsDieWithManager kill every VM when this process dies (embedded use)
  * @param pools             warm and restore pools to keep
  * @param maxSandboxes      cap on live sandboxes (0: none)
- * @param maxMemoryMib      cap on the memory live sandboxes claim together (0: none)
+ * @param maxMemoryMib      cap on the memory live sandboxes claim together, guest RAM plus each VM's
+ *                          overhead (0: what the host can hold, its total memory less 1 GiB)
+ * @param containment       how VMs are confined and capped on the host
  */
 public record ManagerConfig(Path imagesDir, Path runRoot, Path stateDir, Path shmDir, int maxOutputBytes,
                             Duration operationTimeout, boolean vmsDieWithManager, List<PoolConfig> pools,
-                            int maxSandboxes, long maxMemoryMib) {
+                            int maxSandboxes, long maxMemoryMib, Containment containment) {
     public ManagerConfig {
         Objects.requireNonNull(imagesDir, "imagesDir");
         Objects.requireNonNull(runRoot, "runRoot");
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(shmDir, "shmDir");
         Objects.requireNonNull(operationTimeout, "operationTimeout");
+        Objects.requireNonNull(containment, "containment");
         pools = List.copyOf(pools);
         if (maxOutputBytes < 0) {
             throw new IllegalArgumentException("maxOutputBytes must be >= 0");
@@ -40,45 +43,50 @@ public record ManagerConfig(Path imagesDir, Path runRoot, Path stateDir, Path sh
     /**
      * Images from {@link ImageCatalog#defaultImagesDir()}, run dir from {@link RunRoot#defaultPath()},
      * state under {@code $BASALT_HOME} (default ~/.cache/basalt), templates in /dev/shm/basalt,
-     * 16 MiB of buffered output, 5 min operation timeout, no pools.
+     * 16 MiB of buffered output, 5 min operation timeout, no pools, {@link Containment#defaults()}.
      */
     public static ManagerConfig defaults() {
         Path home = ImageCatalog.defaultImagesDir().getParent();
         return new ManagerConfig(ImageCatalog.defaultImagesDir(), RunRoot.defaultPath(), home,
-                Path.of("/dev/shm", "basalt"), 16 << 20, Duration.ofMinutes(5), true, List.of(), 0, 0);
+                Path.of("/dev/shm", "basalt"), 16 << 20, Duration.ofMinutes(5), true, List.of(), 0, 0, Containment.defaults());
     }
 
     public ManagerConfig withImagesDir(Path dir) {
-        return new ManagerConfig(dir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib);
+        return new ManagerConfig(dir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment);
     }
 
     public ManagerConfig withRunRoot(Path dir) {
-        return new ManagerConfig(imagesDir, dir, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib);
+        return new ManagerConfig(imagesDir, dir, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment);
     }
 
     public ManagerConfig withStateDir(Path dir) {
-        return new ManagerConfig(imagesDir, runRoot, dir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib);
+        return new ManagerConfig(imagesDir, runRoot, dir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment);
     }
 
     public ManagerConfig withShmDir(Path dir) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, dir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, dir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment);
     }
 
     public ManagerConfig withMaxOutputBytes(int bytes) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, bytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, bytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment);
     }
 
     public ManagerConfig withVmsDieWithManager(boolean die) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, die, pools, maxSandboxes, maxMemoryMib);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, die, pools, maxSandboxes, maxMemoryMib, containment);
     }
 
     public ManagerConfig withPools(List<PoolConfig> newPools) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, newPools, maxSandboxes, maxMemoryMib);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, newPools, maxSandboxes, maxMemoryMib, containment);
     }
 
     public ManagerConfig withLimits(int newMaxSandboxes, long newMaxMemoryMib) {
         return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout,
-                vmsDieWithManager, pools, newMaxSandboxes, newMaxMemoryMib);
+                vmsDieWithManager, pools, newMaxSandboxes, newMaxMemoryMib, containment);
+    }
+
+    public ManagerConfig withContainment(Containment newContainment) {
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout,
+                vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, newContainment);
     }
 
     /** The snapshot catalog directory. */

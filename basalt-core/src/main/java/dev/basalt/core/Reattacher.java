@@ -26,10 +26,12 @@ final class Reattacher {
 
     private final Hypervisor hypervisor;
     private final RunRoot runRoot;
+    private final SandboxCgroups cgroups;
 
-    Reattacher(Hypervisor hypervisor, RunRoot runRoot) {
+    Reattacher(Hypervisor hypervisor, RunRoot runRoot, SandboxCgroups cgroups) {
         this.hypervisor = hypervisor;
         this.runRoot = runRoot;
+        this.cgroups = cgroups;
     }
 
     ManagedSandbox reattach(SandboxStore.Row row, Consumer<SandboxEvent> events) {
@@ -47,11 +49,13 @@ final class Reattacher {
             vm = hypervisor.attach(config, dir, pid);
         } catch (BasaltException e) {
             sandbox.fail("its VM died while basaltd was not running (" + e.getMessage() + ")" + sandbox.diagnostics());
+            cgroups.remove(row.id());
             return sandbox;
         }
         sandbox.attach(vm);
         runRoot.recordVmm(dir, vm.pid());
         vm.exited().thenAccept(sandbox::onVmExit);
+        vm.exited().thenRunAsync(() -> cgroups.remove(row.id()), Thread.ofVirtual()::start);
         if (row.state() == SandboxState.STOPPING) {
             return sandbox;   // the caller finishes the stop
         }

@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.function.Function;
 
 /**
  * The two recipes that end in a READY sandbox: {@link #forBoot} boots a kernel, {@link #fromState}
@@ -29,24 +31,41 @@ final class SandboxBuilder {
     private final Hypervisor hypervisor;
     private final RunRoot runRoot;
     private final LaunchPolicy policy;
+    private final SandboxCgroups cgroups;
 
-    /** @param policy how every VM starts (whether it dies with this process); pool VMs add the background priority */
-    SandboxBuilder(Hypervisor hypervisor, RunRoot runRoot, LaunchPolicy policy) {
+    /**
+     * @param policy  how every VM starts (whether it dies with this process, its confinement); pool VMs
+     *                add the background priority, each VM its own cgroups
+     * @param cgroups the per-sandbox caps every VM gets
+     */
+    SandboxBuilder(Hypervisor hypervisor, RunRoot runRoot, LaunchPolicy policy, SandboxCgroups cgroups) {
         this.hypervisor = hypervisor;
         this.runRoot = runRoot;
         this.policy = policy;
+        this.cgroups = cgroups;
     }
 
-    /** How VMs of this builder start (for reattaching ones started by an earlier process). */
-    LaunchPolicy policy() {
-        return policy;
+    /**
+     * Starts the VM of sandbox {@code id} in its own cgroups (made now, removed once the VM has
+     * exited, or at once if it does not start). Every VM any recipe makes starts here.
+     */
+    private VmHandle start(String id, SandboxSpec spec, boolean background, Function<LaunchPolicy, VmHandle> how) {
+        List<Path> groups = cgroups.create(id, spec);
+        try {
+            VmHandle vm = how.apply(policy.inBackground(background).withCgroups(groups));
+            vm.exited().thenRunAsync(() -> cgroups.remove(id), Thread.ofVirtual()::start);
+            return vm;
+        } catch (RuntimeException e) {
+            cgroups.remove(id);
+            throw e;
+        }
     }
 
     /** Recipe 1: boot the sandbox's VM ({@link ManagedSandbox#config()}) and wait for the agent's first answer. */
     void forBoot(ManagedSandbox sandbox) {
         SandboxSpec spec = sandbox.spec();
         long deadline = System.nanoTime() + spec.bootTimeout().toNanos();
-        VmHandle vm = adopt(sandbox, hypervisor.boot(sandbox.config(), sandbox.dir(), policy));
+        VmHandle vm = adopt(sandbox, start(sandbox.id(), spec, false, p -> hypervisor.boot(sandbox.config(), sandbox.dir(), p)));
         Duration remaining = remaining(deadline);
         AgentClient agent;
         try {
@@ -65,7 +84,8 @@ final class SandboxBuilder {
      */
     void fromState(ManagedSandbox sandbox, Path state, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        VmHandle vm = adopt(sandbox, hypervisor.startForState(sandbox.config(), sandbox.dir(), policy, state));
+        VmHandle vm = adopt(sandbox, start(sandbox.id(), sandbox.spec(), false,
+                p -> hypervisor.startForState(sandbox.config(), sandbox.dir(), p, state)));
         AgentClient agent = resume(sandbox.id(), vm, deadline);
         giveIdentity(sandbox, agent, deadline);
     }
@@ -78,8 +98,8 @@ final class SandboxBuilder {
     void fromTemplate(ManagedSandbox sandbox, Template template, boolean forPool) {
         checkTemplateRoom(template);
         long deadline = System.nanoTime() + prepareTimeout(sandbox.spec(), forPool).toNanos();
-        VmHandle vm = adopt(sandbox, hypervisor.startForState(sandbox.config(), sandbox.dir(),
-                policy.inBackground(forPool), template.stateFile()));
+        VmHandle vm = adopt(sandbox, start(sandbox.id(), sandbox.spec(), forPool,
+                p -> hypervisor.startForState(sandbox.config(), sandbox.dir(), p, template.stateFile())));
         AgentClient agent = resume(sandbox.id(), vm, deadline);
         if (forPool) {
             warmUp(agent, deadline);
@@ -106,8 +126,8 @@ final class SandboxBuilder {
     Standby standby(String id, Path dir, Template template, SandboxSpec spec) {
         checkTemplateRoom(template);
         long deadline = System.nanoTime() + prepareTimeout(spec, true).toNanos();
-        VmHandle vm = hypervisor.startForState(template.cloneConfig(id), dir, policy.inBackground(true),
-                template.stateFile());
+        VmHandle vm = start(id, spec, true, p -> hypervisor.startForState(template.cloneConfig(id), dir, p,
+                template.stateFile()));
         runRoot.recordVmm(dir, vm.pid());
         try {
             AgentClient agent = resume(id, vm, deadline);

@@ -46,6 +46,7 @@ public final class SandboxManager implements Sandboxes {
     private final Hypervisor hypervisor;
     private final ImageCatalog images;
     private final RunRoot runRoot;
+    private final SandboxCgroups cgroups;
     private final SandboxBuilder builder;
     private final TemplateCache templates;
     private final SnapshotCatalog snapshotCatalog;
@@ -68,8 +69,11 @@ public final class SandboxManager implements Sandboxes {
         this.hypervisor = hypervisor;
         this.images = new ImageCatalog(config.imagesDir());
         this.runRoot = new RunRoot(config.runRoot());
-        this.builder = new SandboxBuilder(hypervisor, runRoot, config.vmsDieWithManager()
-                ? LaunchPolicy.diesWithParent() : LaunchPolicy.outlivesParent());
+        this.cgroups = SandboxCgroups.detect(config.containment().cgroups());
+        this.builder = new SandboxBuilder(hypervisor, runRoot, (config.vmsDieWithManager()
+                ? LaunchPolicy.diesWithParent() : LaunchPolicy.outlivesParent()).confined(config.containment().confinement())
+                        .withSeccomp(config.containment().seccomp()),
+                cgroups);
         this.templates = new TemplateCache(config.shmDir(), hypervisor, runRoot, builder);
         this.snapshotCatalog = new SnapshotCatalog(config.snapshotsDir());
         this.snapshots = new SnapshotOps(internals, builder, snapshotCatalog, hypervisor, config.shmDir());
@@ -89,12 +93,15 @@ public final class SandboxManager implements Sandboxes {
     private void reattachAll() {
         if (store == null) {
             runRoot.reapOrphans();
+            cgroups.sweep(java.util.Set.of());
             return;
         }
         long start = System.nanoTime();
         var rows = store.loadAll();
-        runRoot.reapOrphans(rows.stream().map(SandboxStore.Row::id).collect(java.util.stream.Collectors.toSet()));
-        Reattacher reattacher = new Reattacher(hypervisor, runRoot);
+        var recorded = rows.stream().map(SandboxStore.Row::id).collect(java.util.stream.Collectors.toSet());
+        runRoot.reapOrphans(recorded);
+        cgroups.sweep(recorded);
+        Reattacher reattacher = new Reattacher(hypervisor, runRoot, cgroups);
         try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
             for (var row : rows) {
                 executor.submit(() -> {
@@ -158,6 +165,8 @@ public final class SandboxManager implements Sandboxes {
 
     private SandboxInfo create(SandboxSpec spec, boolean wait) {
         ensureOpen();
+        config.containment().checkBootFile(spec.kernel(), "kernel");
+        config.containment().checkBootFile(spec.initrd(), "initrd");
         GuestImage image = images.resolve(spec);
         HostResources.checkCpus(spec);
         ManagedSandbox sandbox;

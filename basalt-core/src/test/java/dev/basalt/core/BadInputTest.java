@@ -154,8 +154,8 @@ class BadInputTest {
         } catch (IOException e) {
             throw new AssertionError(e);
         }
-        assertThat(ProcessHandle.current().children()
-                .filter(c -> c.info().command().orElse("").contains("qemu"))
+        assertThat(ProcessHandle.current().descendants()
+                .filter(c -> c.info().command().orElse("").contains("qemu-system"))
                 .count()).isEqualTo(running);
     }
 }

@@ -112,7 +112,8 @@ class PoolTest {
     /** The QEMU processes started by this JVM whose command line names a directory under {@code runRoot}. */
     private static List<Long> vmmsUnder(Path runRoot) {
         return ProcessHandle.current().descendants()
-                .filter(p -> p.info().commandLine().map(c -> c.contains("qemu") && c.contains(runRoot.toString())).orElse(false))
+                .filter(p -> p.info().command().map(c -> c.contains("qemu-system")).orElse(false)   // not a launcher
+                        && p.info().commandLine().map(c -> c.contains(runRoot.toString())).orElse(false))
                 .map(ProcessHandle::pid).toList();
     }
 

@@ -88,12 +88,21 @@ class SnapshotTest {
     }
 
     @Test
-    void aVmWithoutTheDescriptorSocketStillSavesThroughExecCat(SandboxManager m) throws Exception {
-        // a VM a daemon reattached after an upgrade: started before VMs had a second QMP socket
+    void aVmWithoutTheDescriptorSocketStillSavesThroughExecCat(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        // a VM a daemon reattached after an upgrade: started before VMs had a second QMP socket (and
+        // before QEMU's seccomp filter, which forbids the exec:cat helper)
+        ManagerConfig config = RealVms.config().withRunRoot(tmp.resolve("run")).withStateDir(tmp.resolve("state"))
+                .withContainment(Containment.none());
+        try (SandboxManager m = new SandboxManager(config, dev.basalt.vmm.Hypervisors.detect())) {
+            savesThroughExecCat(m, config);
+        }
+    }
+
+    private static void savesThroughExecCat(SandboxManager m, ManagerConfig config) throws Exception {
         SandboxInfo old = m.create(SandboxSpec.defaults());
         String name = "old-" + old.id();
         try {
-            Files.delete(RealVms.config().runRoot().resolve(old.id()).resolve("qmp-fd.sock"));
+            Files.delete(config.runRoot().resolve(old.id()).resolve("qmp-fd.sock"));
             sh(m, old.id(), "echo saved-the-old-way > /root/old");
             m.checkpoint(old.id(), name);
             SandboxInfo restored = m.restore(name, Map.of());

@@ -46,8 +46,15 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--max-sandboxes", paramLabel = "N", defaultValue = "0", description = "cap on live sandboxes (0: none)")
     int maxSandboxes;
 
-    @Option(names = "--max-memory", paramLabel = "MiB", defaultValue = "0", description = "cap on the memory live sandboxes claim together (0: none)")
+    @Option(names = "--max-memory", paramLabel = "MiB", defaultValue = "0",
+            description = "cap on the memory live sandboxes claim together, guest RAM plus each VMM's overhead "
+                    + "(0: the host's total memory less 1 GiB)")
     long maxMemoryMib;
+
+    @Option(names = "--allow-boot-dir", paramLabel = "DIR",
+            description = "a directory clients may name their own kernels and initramfs files in (repeatable; the "
+                    + "images directory always is)")
+    List<Path> allowBootDirs = new ArrayList<>();
 
     @Option(names = "--shm-dir", paramLabel = "DIR", description = "template memory (default: /dev/shm/basalt)")
     Path shmDir;
@@ -89,6 +96,10 @@ public final class Main implements Callable<Integer> {
         if (images != null) {
             config = config.withImagesDir(images);
         }
+        // clients may make basaltd (root) open files only where it boots from: its images, and what it is told
+        List<Path> bootDirs = new ArrayList<>(allowBootDirs);
+        bootDirs.add(config.imagesDir());
+        config = config.withContainment(config.containment().withAllowedBootDirs(bootDirs));
         if (shmDir != null) {
             config = config.withShmDir(shmDir);
         }

@@ -34,12 +34,18 @@ final class ProcessLauncher {
 
     /**
      * Starts {@code command} under {@code policy}, with stdin from /dev/null and stdout+stderr
-     * appended to {@code log}. The process's pid is the command's (the launcher execs it).
+     * appended to {@code log}. Without a jail the process's pid is the command's (the launcher execs
+     * it); in a {@code jail} the process is the launcher, which stays outside as the command's parent
+     * and exits as it does, and the command's pid is written to the jail's pid file.
      */
-    static Process start(List<String> command, LaunchPolicy policy, Path log) throws IOException {
+    static Process start(List<String> command, LaunchPolicy policy, Jail jail, Path log) throws IOException {
         List<String> full = new ArrayList<>();
         full.add(NativeLauncher.path().toString());
         full.addAll(launcherOptions(policy));
+        if (jail != null) {
+            full.addAll(jail.launcherOptions());
+            full.addAll(List.of("--gid", Integer.toString(jail.uid()), "--uid", Integer.toString(jail.uid())));
+        }
         full.add("--");
         full.addAll(command);
         ProcessBuilder pb = new ProcessBuilder(full)
@@ -76,6 +82,7 @@ final class ProcessLauncher {
                 case READ -> "r";
                 case WRITE -> "w";
                 case READ_WRITE -> "rw";
+                case CREATE_READ_WRITE -> "rwc";
             };
             o.addAll(List.of("--fd", f.fd() + ":" + mode + ":" + f.path()));
         }

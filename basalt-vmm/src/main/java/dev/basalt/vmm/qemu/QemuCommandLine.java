@@ -21,6 +21,15 @@ final class QemuCommandLine {
     static final String RAM_ID = "basalt.ram";
     /** The descriptor an incoming state is inherited as. */
     static final int STATE_FD = 3;
+    /** The descriptors a confined VMM gets its kernel, initramfs and memory file as. */
+    private static final int KERNEL_FD = 4;
+    private static final int INITRD_FD = 5;
+    private static final int MEMORY_FD = 6;
+    /**
+     * QEMU's own seccomp filter (with {@code LaunchPolicy.seccomp()}, the default): no obsolete system calls, no privilege changes, no
+     * fork/exec, no changes to scheduling or resource limits from inside QEMU.
+     */
+    static final String SANDBOX = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
     /**
      * The CPU a TCG guest sees: everything QEMU can emulate except ERMS. With ERMS the guest kernel
      * clears and copies memory with {@code rep stosb}/{@code rep movsb}, which TCG runs one byte per
@@ -29,6 +38,8 @@ final class QemuCommandLine {
      * (their key's format), since a saved guest kernel has chosen its copy routines already.
      */
     static final String TCG_CPU = "max,-erms";
+    /** The TCG translation cache, MiB. */
+    static final int TCG_CODE_CACHE_MIB = 128;
 
     /** A command line and the descriptors it refers to. */
     record Launch(List<String> args, List<InheritedFile> files) {}
@@ -45,25 +56,47 @@ final class QemuCommandLine {
 
     /**
      * The command line of {@code config} running in {@code runDir}; with an {@code incomingState}
-     * QEMU waits for it ({@code -incoming defer}), inheriting it open as {@link #STATE_FD}.
+     * QEMU waits for it ({@code -incoming defer}), inheriting it open as {@link #STATE_FD}. With
+     * {@code handIn} (a confined VMM, which may open nothing of the host's) the kernel, initramfs
+     * and memory file are inherited descriptors too, named {@code /proc/self/fd/N} (the launcher's
+     * descriptor shim answers those opens).
      */
-    Launch build(VmConfig config, QemuRunDir runDir, Path incomingState) {
+    Launch build(VmConfig config, QemuRunDir runDir, Path incomingState, boolean handIn, boolean seccomp) {
         List<String> cmd = new ArrayList<>();
         List<InheritedFile> files = new ArrayList<>();
         var machine = config.machine();
+        Path kernel = config.boot().kernel();
+        Path initrd = config.boot().initrd();
+        MemoryBacking memory = machine.memory();
+        if (handIn) {
+            kernel = handIn(files, KERNEL_FD, kernel, InheritedFile.Access.READ);
+            initrd = initrd == null ? null : handIn(files, INITRD_FD, initrd, InheritedFile.Access.READ);
+            memory = switch (memory) {
+                case MemoryBacking.Anonymous a -> a;
+                case MemoryBacking.SharedFile f ->
+                        new MemoryBacking.SharedFile(handIn(files, MEMORY_FD, f.path(), InheritedFile.Access.CREATE_READ_WRITE));
+                case MemoryBacking.PrivateFile f ->
+                        new MemoryBacking.PrivateFile(handIn(files, MEMORY_FD, f.path(), InheritedFile.Access.READ));
+            };
+        }
         cmd.add(qemuBinary);
         cmd.addAll(List.of("-name", "basalt-" + config.name()));
         // rtc=on: the guest reads the wall clock from the CMOS RTC instead of probing for ~1 s.
         cmd.addAll(List.of("-M", "microvm,rtc=on,acpi=" + (config.boot().acpi() ? "on" : "off") + ",memory-backend=" + RAM_ID));
-        cmd.addAll(List.of("-object", memoryBackend(machine.memoryMib(), machine.memory())));
-        cmd.addAll(List.of("-accel", accel.id()));
+        cmd.addAll(List.of("-object", memoryBackend(machine.memoryMib(), memory)));
+        // a TCG VM's code cache grows up to 1 GiB by default; 128 MiB bounds QEMU's memory (its cgroup
+        // counts on it), and translation flushes and refills it when it is full
+        cmd.addAll(List.of("-accel", accel == Accel.KVM ? "kvm" : "tcg,tb-size=" + TCG_CODE_CACHE_MIB));
         cmd.addAll(List.of("-cpu", accel == Accel.KVM ? "host" : TCG_CPU));
         cmd.addAll(List.of("-m", machine.memoryMib() + "M"));
         cmd.addAll(List.of("-smp", Integer.toString(machine.vcpus())));
         cmd.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"));
-        cmd.addAll(List.of("-kernel", config.boot().kernel().toString()));
-        if (config.boot().initrd() != null) {
-            cmd.addAll(List.of("-initrd", config.boot().initrd().toString()));
+        if (seccomp) {
+            cmd.addAll(List.of("-sandbox", SANDBOX));
+        }
+        cmd.addAll(List.of("-kernel", kernel.toString()));
+        if (initrd != null) {
+            cmd.addAll(List.of("-initrd", initrd.toString()));
         }
         cmd.addAll(List.of("-append", kernelCmdline(config)));
         for (Device device : config.devices()) {
@@ -77,6 +110,12 @@ final class QemuCommandLine {
             cmd.addAll(List.of("-incoming", "defer"));
         }
         return new Launch(cmd, files);
+    }
+
+    /** Adds {@code file} as inherited descriptor {@code fd}; returns the name the VMM opens it by. */
+    private static Path handIn(List<InheritedFile> files, int fd, Path file, InheritedFile.Access access) {
+        files.add(new InheritedFile(fd, file, access));
+        return Path.of("/proc/self/fd/" + fd);
     }
 
     /**

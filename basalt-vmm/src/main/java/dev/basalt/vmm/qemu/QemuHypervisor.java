@@ -33,16 +33,21 @@ public final class QemuHypervisor implements Hypervisor {
 
     private static final Logger log = LoggerFactory.getLogger(QemuHypervisor.class);
     private static final long SOCKET_WAIT_MILLIS = 10_000;
+    /** basalt-launch's exit code when a confined VMM's uid lock is held by another VMM. */
+    private static final int LAUNCHER_UID_TAKEN = 75;
+    private static final int MAX_UID_ATTEMPTS = 64;
 
     private final String qemuBinary;
     private final AccelDetector.Decision accel;
     private final QemuCommandLine commandLine;
+    private final Jailer jailer;
     private volatile String version;
 
     public QemuHypervisor(String qemuBinary, AccelDetector.Decision accel, long hostTscKhz) {
         this.qemuBinary = qemuBinary;
         this.accel = accel;
         this.commandLine = new QemuCommandLine(qemuBinary, accel.accel(), hostTscKhz);
+        this.jailer = new Jailer(qemuBinary, accel.accel());
     }
 
     /** Finds QEMU on this host and detects the accelerator. */
@@ -126,7 +131,7 @@ public final class QemuHypervisor implements Hypervisor {
 
     /** The exact command line that starts {@code config} in {@code runDir} (for diagnostics and baselines). */
     public List<String> commandLine(VmConfig config, Path runDir) {
-        return commandLine.build(config, new QemuRunDir(runDir), null).args();
+        return commandLine.build(config, new QemuRunDir(runDir), null, false, true).args();
     }
 
     @Override
@@ -140,17 +145,37 @@ public final class QemuHypervisor implements Hypervisor {
     }
 
     private VmHandle launch(VmConfig config, QemuRunDir runDir, LaunchPolicy policy, Path incomingState) {
-        QemuCommandLine.Launch launch = commandLine.build(config, runDir, incomingState);
+        boolean confined = policy.confinement() != null;
+        QemuCommandLine.Launch launch = commandLine.build(config, runDir, incomingState, confined, policy.seccomp());
+        LaunchPolicy full = policy.withFiles(launch.files());
         log.debug("starting VM {}: {}", config.name(), String.join(" ", launch.args()));
-        Process process;
-        try {
-            process = ProcessLauncher.start(launch.args(), policy.withFiles(launch.files()), runDir.vmmLog());
-        } catch (IOException e) {
-            throw new BasaltException.Internal("cannot start " + qemuBinary + ": " + e.getMessage(), e);
+        for (int attempt = 1; ; attempt++) {
+            Jail jail = confined ? jailer.plan(runDir, Jailer.candidateUid(policy.confinement()), policy.confinement()) : null;
+            Process process;
+            try {
+                process = ProcessLauncher.start(launch.args(), full, jail, runDir.vmmLog());
+            } catch (IOException e) {
+                throw new BasaltException.Internal("cannot start " + qemuBinary + ": " + e.getMessage(), e);
+            }
+            QemuVm vm = new QemuVm(config, runDir, policy.background(), incomingState, accel.accel(), process,
+                    jail == null ? null : jail.pidFile());
+            try {
+                awaitStart(vm, config, runDir);
+                return vm;
+            } catch (UidTaken e) {
+                if (attempt >= MAX_UID_ATTEMPTS) {
+                    throw new BasaltException.Unavailable("no free uid for a confined VM after " + attempt
+                            + " tries in " + policy.confinement().uidLocks() + ": too many VMs run at once");
+                }
+            }
         }
-        QemuVm vm = new QemuVm(config, runDir, policy.background(), incomingState, accel.accel(), process);
-        awaitSockets(vm, config, runDir);
-        return vm;
+    }
+
+    /** The launcher said the uid it was given is held by another VMM. */
+    private static final class UidTaken extends RuntimeException {
+        UidTaken() {
+            super(null, null, false, false);
+        }
     }
 
     @Override
@@ -172,15 +197,24 @@ public final class QemuHypervisor implements Hypervisor {
         return QemuVm.consoleTail(config, new QemuRunDir(runDir), maxBytes);
     }
 
-    /** QEMU creates its listening sockets before the guest starts; wait for them or for an early exit. */
-    private static void awaitSockets(QemuVm vm, VmConfig config, QemuRunDir runDir) {
+    /**
+     * QEMU creates its listening sockets before the guest starts; wait for them (and a confined
+     * VMM's pid) or for an early exit.
+     *
+     * @throws UidTaken if the launcher found the confined VMM's uid taken
+     */
+    private static void awaitStart(QemuVm vm, VmConfig config, QemuRunDir runDir) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SOCKET_WAIT_MILLIS);
         List<Path> sockets = new java.util.ArrayList<>(List.of(runDir.qmp()));
         config.devices(dev.basalt.vmm.Device.AgentPort.class).forEach(p -> sockets.add(runDir.port(p.id())));
-        while (!sockets.stream().allMatch(Files::exists)) {
+        while (!(sockets.stream().allMatch(Files::exists) && vm.knowsItsPid())) {
             if (!vm.isAlive()) {
+                int code = vm.exited().join();
                 vm.kill();
-                throw new BasaltException.Internal("QEMU exited at start-up (exit code " + vm.exited().join()
+                if (code == LAUNCHER_UID_TAKEN) {
+                    throw new UidTaken();
+                }
+                throw new BasaltException.Internal("QEMU exited at start-up (exit code " + code
                         + "): " + vm.vmmLogTail(2000).strip());
             }
             if (System.nanoTime() > deadline) {

@@ -30,23 +30,31 @@ final class QemuVm implements VmHandle {
     private final boolean background;
     private final Path incomingState;
     private final Accel accel;
+    /** The process this VM's life is tracked by: QEMU, or the launcher that supervises a confined QEMU. */
     private final ProcessHandle process;
     private final CompletableFuture<Integer> exited;
+    /** Where a confined QEMU's pid is written by its launcher; null when {@link #process} is QEMU. */
+    private final Path pidFile;
+    private volatile long vmmPid;
     private QmpClient qmp;
 
-    /** A VM this process launched. */
-    QemuVm(VmConfig config, QemuRunDir runDir, boolean background, Path incomingState, Accel accel, Process child) {
+    /**
+     * A VM this process launched: {@code child} is QEMU, or (with a {@code pidFile}) the launcher
+     * that supervises a confined QEMU, exits as it does and wrote its pid to the file.
+     */
+    QemuVm(VmConfig config, QemuRunDir runDir, boolean background, Path incomingState, Accel accel, Process child,
+           Path pidFile) {
         this(config, runDir, background, incomingState, accel, child.toHandle(),
-                child.onExit().thenApply(Process::exitValue));
+                child.onExit().thenApply(Process::exitValue), pidFile);
     }
 
-    /** A VM found running after a restart. */
+    /** A VM found running after a restart: {@code running} is QEMU itself. */
     QemuVm(VmConfig config, QemuRunDir runDir, boolean background, Path incomingState, Accel accel, ProcessHandle running) {
-        this(config, runDir, background, incomingState, accel, running, running.onExit().thenApply(p -> -1));
+        this(config, runDir, background, incomingState, accel, running, running.onExit().thenApply(p -> -1), null);
     }
 
     private QemuVm(VmConfig config, QemuRunDir runDir, boolean background, Path incomingState, Accel accel,
-                   ProcessHandle process, CompletableFuture<Integer> exited) {
+                   ProcessHandle process, CompletableFuture<Integer> exited, Path pidFile) {
         this.config = config;
         this.runDir = runDir;
         this.background = background;
@@ -54,6 +62,25 @@ final class QemuVm implements VmHandle {
         this.accel = accel;
         this.process = process;
         this.exited = exited;
+        this.pidFile = pidFile;
+        this.vmmPid = pidFile == null ? process.pid() : 0;
+    }
+
+    /** True once QEMU's own pid is known (at once, unless a confined QEMU's launcher has yet to write it). */
+    boolean knowsItsPid() {
+        if (vmmPid > 0) {
+            return true;
+        }
+        try {
+            String text = java.nio.file.Files.readString(pidFile).strip();
+            if (text.isEmpty()) {
+                return false;
+            }
+            vmmPid = Long.parseLong(text);
+            return true;
+        } catch (java.io.IOException | NumberFormatException e) {
+            return false;
+        }
     }
 
     @Override
@@ -66,9 +93,10 @@ final class QemuVm implements VmHandle {
         return accel;
     }
 
+    /** QEMU's pid (a confined QEMU's as the host sees it, not its launcher's). */
     @Override
     public long pid() {
-        return process.pid();
+        return knowsItsPid() ? vmmPid : process.pid();
     }
 
     @Override
@@ -125,7 +153,7 @@ final class QemuVm implements VmHandle {
     @Override
     public void toForeground() {
         if (background) {
-            long pid = pid();
+            long pid = pid();   // QEMU's threads, not a launcher's
             Thread.ofVirtual().name("raise-" + config.name()).start(() -> CpuPriority.toForeground(pid));
         }
     }
@@ -153,8 +181,8 @@ final class QemuVm implements VmHandle {
             }
         }
         if (process.isAlive()) {
-            log.debug("killing VM {} (pid {})", config.name(), process.pid());
-            process.destroyForcibly();
+            log.debug("killing VM {} (pid {})", config.name(), pid());
+            process.destroyForcibly();   // a confined QEMU dies with its launcher (parent-death signal)
         }
         boolean interrupted = false;
         while (true) {

@@ -23,7 +23,7 @@ class ProcessLauncherTest {
     private static String run(LaunchPolicy policy, Path dir, List<String> command) throws Exception {
         Path log = dir.resolve("out.log");
         Files.deleteIfExists(log);
-        Process p = ProcessLauncher.start(command, policy, log);
+        Process p = ProcessLauncher.start(command, policy, null, log);
         assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
         return Files.readString(log) + "exit=" + p.exitValue();
     }
