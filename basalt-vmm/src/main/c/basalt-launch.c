@@ -224,10 +224,20 @@ static void enter_jail(const char *root, const char **binds, int nbinds, const c
     if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") < 0) die("mount proc", path);
     jail_path(path, sizeof path, root, "/.old");
     make_dirs(path, 0700);
-    if (syscall(SYS_pivot_root, root, path) < 0) die("pivot_root", root);
-    if (chdir("/") < 0) die("chdir", "/");
-    if (umount2("/.old", MNT_DETACH) < 0) die("umount", "/.old");
-    if (rmdir("/.old") < 0) die("rmdir", "/.old");
+    if (syscall(SYS_pivot_root, root, path) == 0) {
+        if (chdir("/") < 0) die("chdir", "/");
+        if (umount2("/.old", MNT_DETACH) < 0) die("umount", "/.old");
+        if (rmdir("/.old") < 0) die("rmdir", "/.old");
+    } else if (errno == EINVAL) {
+        /* the current root is not a mount point (Basalt itself runs in a chroot): chroot instead; the
+           program has no capability to leave it */
+        if (rmdir(path) < 0) die("rmdir", path);
+        if (chdir(root) < 0) die("chdir", root);
+        if (chroot(".") < 0) die("chroot", root);
+        if (chdir("/") < 0) die("chdir", "/");
+    } else {
+        die("pivot_root", root);
+    }
     /* the jail's root becomes read-only: the program writes only where a rw bind says */
     if (mount(NULL, "/", NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_RDONLY, "size=1m,mode=0755") < 0) die("remount", "/");
     if (sethostname("basalt-vmm", 10) < 0) die("sethostname", NULL);
