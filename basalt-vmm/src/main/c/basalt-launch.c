@@ -206,7 +206,12 @@ static void jail_symlink(const char *root, const char *spec) {
 static void enter_jail(const char *root, const char **binds, int nbinds, const char **devs, int ndevs,
                        const char **links, int nlinks) {
     char path[4096];
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("mount", "/ private");
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        /* EINVAL: "/" is no mount point, e.g. Basalt runs in a plain chroot. Mounting on without
+           making everything private could leak the jail's mounts into the host's namespace. */
+        die("making / a private mount (the VMM jail needs the root to be a mount point: run Basalt in a "
+            "mount namespace whose root is one, not in a plain chroot, or turn confinement off)", NULL);
+    }
     if (mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") < 0) die("mount tmpfs", root);
     for (int k = 0; k < nbinds; k++) jail_bind(root, binds[k]);
     for (int k = 0; k < nlinks; k++) jail_symlink(root, links[k]);
@@ -224,20 +229,10 @@ static void enter_jail(const char *root, const char **binds, int nbinds, const c
     if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") < 0) die("mount proc", path);
     jail_path(path, sizeof path, root, "/.old");
     make_dirs(path, 0700);
-    if (syscall(SYS_pivot_root, root, path) == 0) {
-        if (chdir("/") < 0) die("chdir", "/");
-        if (umount2("/.old", MNT_DETACH) < 0) die("umount", "/.old");
-        if (rmdir("/.old") < 0) die("rmdir", "/.old");
-    } else if (errno == EINVAL) {
-        /* the current root is not a mount point (Basalt itself runs in a chroot): chroot instead; the
-           program has no capability to leave it */
-        if (rmdir(path) < 0) die("rmdir", path);
-        if (chdir(root) < 0) die("chdir", root);
-        if (chroot(".") < 0) die("chroot", root);
-        if (chdir("/") < 0) die("chdir", "/");
-    } else {
-        die("pivot_root", root);
-    }
+    if (syscall(SYS_pivot_root, root, path) < 0) die("pivot_root", root);
+    if (chdir("/") < 0) die("chdir", "/");
+    if (umount2("/.old", MNT_DETACH) < 0) die("umount", "/.old");
+    if (rmdir("/.old") < 0) die("rmdir", "/.old");
     /* the jail's root becomes read-only: the program writes only where a rw bind says */
     if (mount(NULL, "/", NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_RDONLY, "size=1m,mode=0755") < 0) die("remount", "/");
     if (sethostname("basalt-vmm", 10) < 0) die("sethostname", NULL);
