@@ -4,11 +4,17 @@ import dev.basalt.api.SandboxSpec;
 import dev.basalt.core.ManagerConfig;
 import dev.basalt.core.PoolConfig;
 import dev.basalt.core.SandboxManager;
+import dev.basalt.e2b.ApiKeys;
+import dev.basalt.e2b.E2bOptions;
+import dev.basalt.e2b.E2bServer;
+import dev.basalt.e2b.control.ControlApi;
 import dev.basalt.server.metrics.ServerMetrics;
 import dev.basalt.vmm.Hypervisors;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -71,6 +77,18 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--token-file", paramLabel = "FILE", description = "bearer token every --tcp call must carry")
     Path tokenFile;
 
+    @Option(names = "--e2b-port", paramLabel = "PORT", description = "serve E2B's API (control API and envd) on 127.0.0.1:PORT; needs --e2b-api-key-file")
+    Integer e2bPort;
+
+    @Option(names = "--e2b-api-key-file", paramLabel = "FILE", description = "the API keys E2B clients must send (X-API-KEY), one per line")
+    Path e2bApiKeyFile;
+
+    @Option(names = "--e2b-template", paramLabel = "TEMPLATE=IMAGE", description = "an E2B templateID that names a Basalt image (repeatable; E2B's default template is 'base')")
+    Map<String, String> e2bTemplates = new LinkedHashMap<>();
+
+    @Option(names = "--e2b-domain", paramLabel = "DOMAIN", description = "also route envd requests by Host: <port>-<id>.DOMAIN (wildcard DNS behind a TLS proxy)")
+    String e2bDomain;
+
     @Option(names = "--pool-warm", paramLabel = "N", defaultValue = "0", description = "READY sandboxes of the default spec kept waiting")
     int poolWarm;
 
@@ -110,10 +128,12 @@ public final class Main implements Callable<Integer> {
         SandboxManager manager = new SandboxManager(config, Hypervisors.detect());
         ServerMetrics metrics = metricsPort == null ? null : new ServerMetrics(manager);
         List<BasaltServer> servers = new ArrayList<>();
+        List<E2bServer> closeables = new ArrayList<>();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("basaltd stopping; its sandboxes keep running for the next start");
             servers.forEach(BasaltServer::close);
+            closeables.forEach(c -> c.close());
             if (metrics != null) {
                 metrics.close();
             }
@@ -124,6 +144,16 @@ public final class Main implements Callable<Integer> {
             metrics.serveHttp(metricsPort);
         }
         ServerOptions options = ServerOptions.defaults().withMetrics(metrics);
+        if (e2bPort != null) {
+            if (e2bApiKeyFile == null) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--e2b-port needs --e2b-api-key-file");
+            }
+            E2bOptions e2bOptions = E2bOptions.loopback(e2bPort, ApiKeys.fromFile(e2bApiKeyFile))
+                    .withTemplates(e2bTemplates).withDomain(e2bDomain)
+                    .withRecordsDir(config.stateDir().resolve("e2b"));
+            E2bServer e2b = E2bServer.start(metrics != null ? metrics.instrument(manager) : manager, e2bOptions, ControlApi.Pausing.NONE);
+            closeables.add(e2b);
+        }
         servers.add(BasaltServer.onUnixSocket(socketPath, manager, options).start());
         if (tcp != null) {
             int colon = tcp.lastIndexOf(':');

@@ -1,0 +1,210 @@
+package dev.basalt.e2b.envd;
+
+import com.sun.net.httpserver.HttpExchange;
+import dev.basalt.api.BasaltException;
+import dev.basalt.api.FileInfo;
+import dev.basalt.api.FileType;
+import dev.basalt.api.Sandboxes;
+import dev.basalt.e2b.HttpJson;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+import org.apache.james.mime4j.MimeException;
+import org.apache.james.mime4j.stream.EntityState;
+import org.apache.james.mime4j.stream.Field;
+import org.apache.james.mime4j.stream.MimeConfig;
+import org.apache.james.mime4j.stream.MimeTokenStream;
+import org.apache.james.mime4j.stream.NameValuePair;
+import org.apache.james.mime4j.stream.RawFieldParser;
+
+/**
+ * envd's {@code /files}: GET streams a guest file (gzip if the client accepts it), POST writes
+ * files from a multipart form (parts named {@code file}; the path is the {@code path} parameter or
+ * the part's file name) or from a raw {@code application/octet-stream} body (gzip-encoded or not).
+ * Writes are atomic and create missing parent directories. Errors use envd's body
+ * ({@code {"code", "message"}}) and statuses (400, 404, 507).
+ */
+final class FilesEndpoint {
+    /** Permission bits of written files (envd: 0666 less the usual umask). */
+    static final int FILE_MODE = 0644;
+
+    private final Sandboxes port;
+
+    FilesEndpoint(Sandboxes port) {
+        this.port = port;
+    }
+
+    /** One uploaded file, as envd answers it. */
+    record Written(String path, String name, String type) {
+    }
+
+    void serve(HttpExchange exchange, EnvdContext ctx) throws IOException {
+        try {
+            switch (exchange.getRequestMethod()) {
+                case "GET" -> download(exchange, ctx);
+                case "POST" -> upload(exchange, ctx);
+                default -> {
+                    exchange.getResponseHeaders().set("Allow", "GET, POST");
+                    HttpJson.error(exchange, 405, "use GET to read a file, POST to write files");
+                }
+            }
+        } catch (BasaltException e) {
+            HttpJson.error(exchange, status(e), e.getMessage());
+        }
+    }
+
+    private void download(HttpExchange exchange, EnvdContext ctx) throws IOException {
+        String path = ctx.resolve(requirePath(exchange));
+        FileInfo info;
+        try {
+            info = port.stat(ctx.sandboxId(), path);
+        } catch (BasaltException.NotFound e) {
+            throw new BasaltException.NotFound("path '" + path + "' does not exist", e);
+        }
+        if (info.type() == FileType.DIRECTORY) {
+            throw new BasaltException.InvalidArgument("path '" + path + "' is a directory");
+        }
+        exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
+        exchange.getResponseHeaders().set("Content-Disposition", "inline; filename=\"" + GuestPaths.name(path).replace("\"", "") + "\"");
+        if (info.size() == 0 && info.type() == FileType.FILE) {
+            exchange.sendResponseHeaders(200, -1);
+            return;
+        }
+        boolean gzip = acceptsGzip(exchange.getRequestHeaders().getFirst("Accept-Encoding"));
+        if (gzip) {
+            exchange.getResponseHeaders().set("Content-Encoding", "gzip");
+        }
+        exchange.sendResponseHeaders(200, 0);
+        try (OutputStream body = exchange.getResponseBody();
+             OutputStream out = gzip ? new GZIPOutputStream(body, 64 << 10) : body) {
+            port.readFile(ctx.sandboxId(), path, out);
+        }
+    }
+
+    static boolean acceptsGzip(String acceptEncoding) {
+        if (acceptEncoding == null) {
+            return false;
+        }
+        for (String part : acceptEncoding.split(",")) {
+            String[] codingAndParams = part.trim().split(";");
+            if (codingAndParams[0].trim().equalsIgnoreCase("gzip")) {
+                return codingAndParams.length < 2 || !codingAndParams[1].replace(" ", "").equals("q=0");
+            }
+        }
+        return false;
+    }
+
+    private void upload(HttpExchange exchange, EnvdContext ctx) throws IOException {
+        String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
+        String mediaType = contentType == null ? "" : contentType.split(";")[0].trim().toLowerCase(Locale.ROOT);
+        String queryPath = HttpJson.first(HttpJson.query(exchange), "path");
+        String encoding = exchange.getRequestHeaders().getFirst("Content-Encoding");
+        boolean gzip = encoding != null && encoding.trim().equalsIgnoreCase("gzip");
+        if (encoding != null && !gzip && !encoding.trim().equalsIgnoreCase("identity")) {
+            throw new BasaltException.InvalidArgument("Content-Encoding '" + encoding + "' is not supported: use gzip or none");
+        }
+        List<Written> written = new ArrayList<>();
+        switch (mediaType) {
+            case "multipart/form-data" -> multipart(exchange.getRequestBody(), contentType, queryPath, ctx, written);
+            case "application/octet-stream" -> {
+                if (queryPath == null || queryPath.isEmpty()) {
+                    throw new BasaltException.InvalidArgument("the path query parameter is required for a raw (octet-stream) upload");
+                }
+                InputStream body = gzip ? new GZIPInputStream(exchange.getRequestBody(), 64 << 10) : exchange.getRequestBody();
+                written.add(write(ctx, ctx.resolve(queryPath), body));
+            }
+            default -> throw new BasaltException.InvalidArgument("Content-Type '" + contentType
+                    + "' is not supported: send multipart/form-data or application/octet-stream");
+        }
+        HttpJson.send(exchange, 200, written);
+    }
+
+    private void multipart(InputStream body, String contentType, String queryPath, EnvdContext ctx, List<Written> written)
+            throws IOException {
+        MimeConfig config = new MimeConfig.Builder().setMaxLineLen(-1).setMaxHeaderLen(64 << 10)
+                .setMaxHeaderCount(100).setMaxContentLen(-1).build();
+        MimeTokenStream parts = new MimeTokenStream(config);
+        parts.parseHeadless(body, contentType);
+        Set<String> seen = new LinkedHashSet<>();
+        String formName = null;
+        String fileName = null;
+        try {
+            for (EntityState state = parts.getState(); state != EntityState.T_END_OF_STREAM; state = parts.next()) {
+                switch (state) {
+                    case T_START_HEADER -> {
+                        formName = null;
+                        fileName = null;
+                    }
+                    case T_FIELD -> {
+                        Field field = parts.getField();
+                        if (field.getName().equalsIgnoreCase("Content-Disposition")) {
+                            for (NameValuePair p : RawFieldParser.DEFAULT.parseRawBody(RawFieldParser.DEFAULT.parseField(field.getRaw())).getParams()) {
+                                if (p.getName().equalsIgnoreCase("name")) {
+                                    formName = p.getValue();
+                                } else if (p.getName().equalsIgnoreCase("filename")) {
+                                    fileName = p.getValue();
+                                }
+                            }
+                        }
+                    }
+                    case T_BODY -> {
+                        if (!"file".equals(formName)) {
+                            continue;   // envd ignores other fields
+                        }
+                        String target = queryPath != null && !queryPath.isEmpty() ? queryPath : fileName;
+                        if (target == null || target.isEmpty()) {
+                            throw new BasaltException.InvalidArgument("a file part has no file name and there is no path parameter");
+                        }
+                        String path = ctx.resolve(target);
+                        if (!seen.add(path)) {
+                            throw new BasaltException.InvalidArgument("you cannot upload multiple files to the same path '" + path
+                                    + "' in one upload request, only the first one was written");
+                        }
+                        written.add(write(ctx, path, parts.getDecodedInputStream()));
+                    }
+                    default -> { }
+                }
+            }
+        } catch (MimeException e) {
+            throw new BasaltException.InvalidArgument("malformed multipart body: " + e.getMessage(), e);
+        }
+        if (written.isEmpty()) {
+            throw new BasaltException.InvalidArgument("the multipart body has no part named 'file'");
+        }
+    }
+
+    private Written write(EnvdContext ctx, String path, InputStream data) {
+        port.writeFile(ctx.sandboxId(), path, data, FILE_MODE);
+        return new Written(path, GuestPaths.name(path), "file");
+    }
+
+    private static String requirePath(HttpExchange exchange) {
+        String path = HttpJson.first(HttpJson.query(exchange), "path");
+        if (path == null || path.isEmpty()) {
+            throw new BasaltException.InvalidArgument("the path query parameter is required");
+        }
+        return path;
+    }
+
+    /** envd's statuses for file errors. */
+    static int status(BasaltException e) {
+        return switch (e) {
+            case BasaltException.NotFound x -> 404;
+            case BasaltException.InvalidArgument x -> 400;
+            case BasaltException.PermissionDenied x -> 403;
+            case BasaltException.ResourceExhausted x -> 507;
+            case BasaltException.AlreadyExists x -> 409;
+            case BasaltException.WrongState x -> 409;
+            case BasaltException.Unavailable x -> 502;
+            case BasaltException.TimedOut x -> 504;
+            case BasaltException.Internal x -> 500;
+        };
+    }
+}
