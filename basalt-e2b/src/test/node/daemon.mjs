@@ -1,0 +1,92 @@
+// Starts a real basaltd (the jar bin/test's Maven run built) with its E2B API on a free loopback
+// port, in private run/state/shm directories, with the test image as E2B's "base" template, and
+// points E2B's SDK at it (E2B_API_URL, E2B_SANDBOX_URL, E2B_API_KEY). stop() kills it and its
+// sandboxes' VMs and removes every directory it made.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+export const repo = resolve(here, '../../../..')
+export const API_KEY = 'e2b-test-key-' + Math.random().toString(36).slice(2) + 'x'.repeat(8)
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer()
+    s.once('error', fail)
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)) })
+  })
+}
+
+/** A basaltd process; `dirs` may be reused by a second daemon (a restart). */
+export async function startDaemon({ dirs, port } = {}) {
+  const images = process.env.BASALT_E2B_IMAGES
+  if (!images) throw new Error('BASALT_E2B_IMAGES is not set: run this suite through basalt-e2b/src/test/node/run.sh')
+  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java'
+  const jar = join(repo, 'basalt-server', 'target', 'basalt-server.jar')
+  if (!existsSync(jar)) throw new Error(`${jar} is missing: build basalt-server first`)
+  dirs = dirs ?? (() => {
+    const root = mkdtempSync(join(tmpdir(), 'basalt-e2b-'))
+    writeFileSync(join(root, 'keys'), API_KEY + '\n', { mode: 0o600 })
+    return { root, shm: '/dev/shm/' + root.split('/').pop() }
+  })()
+  port = port ?? await freePort()
+  const log = join(dirs.root, `daemon-${Date.now()}.log`)
+  const { openSync } = await import('node:fs')
+  const out = openSync(log, 'a')
+  const child = spawn(java, ['--enable-native-access=ALL-UNNAMED', '-jar', jar,
+    '--socket', join(dirs.root, 'basaltd.sock'), '--run-dir', join(dirs.root, 'run'),
+    '--state-dir', join(dirs.root, 'state'), '--shm-dir', dirs.shm, '--images', images,
+    '--e2b-port', String(port), '--e2b-api-key-file', join(dirs.root, 'keys'),
+    '--e2b-template', 'base=e2b-base'], { stdio: ['ignore', out, out], detached: true })
+  const exited = new Promise(ok => child.once('exit', (code, signal) => ok({ code, signal })))
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const gone = await Promise.race([exited, new Promise(ok => setTimeout(() => ok(null), 200))])
+    if (gone) throw new Error(`basaltd exited (${JSON.stringify(gone)}) before serving; its log:\n${readFileSync(log, 'utf8')}`)
+    try {
+      const res = await fetch(url + '/health')
+      if (res.ok) break
+    } catch { /* not yet */ }
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error('basaltd did not serve within 60 s') }
+  }
+  process.env.E2B_API_URL = url
+  process.env.E2B_SANDBOX_URL = url
+  process.env.E2B_API_KEY = API_KEY
+  return {
+    url, port, dirs, log, pid: child.pid,
+    /** Stops this basaltd (SIGTERM, then SIGKILL); its sandboxes keep running, as in production. */
+    async stopProcess(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill(signal)
+      const done = await Promise.race([exited, new Promise(ok => setTimeout(() => ok(null), 20_000))])
+      if (!done) { child.kill('SIGKILL'); await exited }
+    },
+  }
+}
+
+/** Kills every VM the daemon's run directory names, then removes all its directories. */
+export async function cleanUp(daemon) {
+  if (!daemon) return
+  await daemon.stopProcess()
+  const { readdirSync, readFileSync: read } = await import('node:fs')
+  const run = join(daemon.dirs.root, 'run')
+  if (existsSync(run)) {
+    for (const name of readdirSync(run)) {
+      const owner = join(run, name, 'owner.json')
+      if (!existsSync(owner)) continue
+      let pid
+      try { pid = JSON.parse(read(owner, 'utf8')).vmmPid } catch { continue }
+      try {
+        const cmdline = read(`/proc/${pid}/cmdline`, 'utf8')
+        if (cmdline.includes(join(run, name))) process.kill(pid, 'SIGKILL')
+      } catch { /* gone already */ }
+    }
+  }
+  rmSync(daemon.dirs.root, { recursive: true, force: true })
+  rmSync(daemon.dirs.shm, { recursive: true, force: true })
+}
