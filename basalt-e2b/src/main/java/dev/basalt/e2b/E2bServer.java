@@ -84,27 +84,31 @@ public final class E2bServer implements AutoCloseable {
 
     private void handle(HttpExchange exchange) {
         try (exchange) {
-            SandboxRouting.Target target = routing.target(exchange);
-            if (target == null) {
-                control.serve(exchange);
-            } else if (target.port() == Envd.PORT) {
-                envd.serve(exchange, target.sandboxId());
-            } else {
-                HttpJson.send(exchange, 502, new java.util.LinkedHashMap<>(java.util.Map.of(
-                        "sandboxId", target.sandboxId(), "port", target.port(), "code", 502,
-                        "message", "The sandbox is running but port is not open (Basalt forwards only envd's port "
-                                + Envd.PORT + " yet)")));
-            }
-        } catch (BasaltException.InvalidArgument e) {
-            try {
-                HttpJson.error(exchange, 400, e.getMessage());
-            } catch (IOException io) {
-                log.debug("client went away: {}", io.toString());
-            }
+            route(exchange);
         } catch (IOException e) {
             log.debug("client of {} went away: {}", exchange.getRequestURI(), e.toString());
         } catch (RuntimeException e) {
             log.error("unexpected failure serving {} {}", exchange.getRequestMethod(), exchange.getRequestURI(), e);
+        }
+    }
+
+    private void route(HttpExchange exchange) throws IOException {
+        SandboxRouting.Target target;
+        try {
+            target = routing.target(exchange);
+        } catch (BasaltException.InvalidArgument e) {
+            HttpJson.error(exchange, 400, e.getMessage());
+            return;
+        }
+        if (target == null) {
+            control.serve(exchange);
+        } else if (target.port() == Envd.PORT) {
+            envd.serve(exchange, target.sandboxId());
+        } else {
+            HttpJson.send(exchange, 502, new java.util.LinkedHashMap<>(java.util.Map.of(
+                    "sandboxId", target.sandboxId(), "port", target.port(), "code", 502,
+                    "message", "The sandbox is running but port is not open (Basalt forwards only envd's port "
+                            + Envd.PORT + " yet)")));
         }
     }
 
