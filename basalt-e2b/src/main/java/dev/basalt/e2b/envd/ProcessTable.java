@@ -77,11 +77,4 @@ final class ProcessTable {
     private static String describe(ProcessSelector selector) {
         return selector.pid() != null ? "with pid " + selector.pid() : "with tag '" + selector.tag() + "'";
     }
-
-    /** Kills every running process (the sandbox is going away or the server closes). */
-    void closeAll() {
-        for (TrackedProcess p : running.values()) {
-            p.process().close();
-        }
-    }
 }
