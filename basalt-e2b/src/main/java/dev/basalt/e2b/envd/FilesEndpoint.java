@@ -80,11 +80,46 @@ final class FilesEndpoint {
         boolean gzip = acceptsGzip(exchange.getRequestHeaders().getFirst("Accept-Encoding"));
         if (gzip) {
             exchange.getResponseHeaders().set("Content-Encoding", "gzip");
+            exchange.sendResponseHeaders(200, 0);
+            try (OutputStream body = exchange.getResponseBody();
+                 OutputStream out = new GZIPOutputStream(body, 64 << 10)) {
+                port.readFile(ctx.sandboxId(), path, out);
+            }
+            return;
         }
-        exchange.sendResponseHeaders(200, 0);
-        try (OutputStream body = exchange.getResponseBody();
-             OutputStream out = gzip ? new GZIPOutputStream(body, 64 << 10) : body) {
-            port.readFile(ctx.sandboxId(), path, out);
+        // The length the file had when it was looked at (as envd does): a fixed-length body streams
+        // through without chunk framing, which HTTP clients read far faster. Bytes the file grew by
+        // since are left out, so the client gets a consistent prefix.
+        exchange.sendResponseHeaders(200, info.size());
+        try (OutputStream body = exchange.getResponseBody()) {
+            port.readFile(ctx.sandboxId(), path, new Truncating(body, info.size()));
+        }
+    }
+
+    /** Passes on the first {@code limit} bytes and drops the rest. */
+    private static final class Truncating extends java.io.FilterOutputStream {
+        private long left;
+
+        Truncating(OutputStream out, long limit) {
+            super(out);
+            this.left = limit;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            if (left > 0) {
+                out.write(b);
+                left--;
+            }
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            int n = (int) Math.min(len, left);
+            if (n > 0) {
+                out.write(b, off, n);
+                left -= n;
+            }
         }
     }
 
