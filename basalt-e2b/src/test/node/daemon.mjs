@@ -22,7 +22,7 @@ function freePort() {
 }
 
 /** A basaltd process; `dirs` may be reused by a second daemon (a restart). */
-export async function startDaemon({ dirs, port } = {}) {
+export async function startDaemon({ dirs, port, args = [] } = {}) {
   const images = process.env.BASALT_E2B_IMAGES
   if (!images) throw new Error('BASALT_E2B_IMAGES is not set: run this suite through basalt-e2b/src/test/node/run.sh')
   const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java'
@@ -41,7 +41,7 @@ export async function startDaemon({ dirs, port } = {}) {
     '--socket', join(dirs.root, 'basaltd.sock'), '--run-dir', join(dirs.root, 'run'),
     '--state-dir', join(dirs.root, 'state'), '--shm-dir', dirs.shm, '--images', images,
     '--e2b-port', String(port), '--e2b-api-key-file', join(dirs.root, 'keys'),
-    '--e2b-template', 'base=e2b-base'], { stdio: ['ignore', out, out], detached: true })
+    '--e2b-template', 'base=e2b-base', ...args], { stdio: ['ignore', out, out], detached: true })
   const exited = new Promise(ok => child.once('exit', (code, signal) => ok({ code, signal })))
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 60_000

@@ -3,11 +3,12 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { Sandbox, AuthenticationError, SandboxNotFoundError } from 'e2b'
+import { request } from 'node:http'
 import { startDaemon, cleanUp } from './daemon.mjs'
 
 let daemon
 const made = []
-before(async () => { daemon = await startDaemon() })
+before(async () => { daemon = await startDaemon({ args: ['--e2b-domain', 'sandbox.test'] }) })
 after(async () => {
   for (const s of made) await s.kill().catch(() => {})
   await cleanUp(daemon)
@@ -95,4 +96,23 @@ test('a wrong or missing API key is refused with 401', async () => {
   const body = await res.json()
   assert.equal(body.code, 401)
   assert.match(body.message, /API key/)
+})
+
+test('envd is also reached by Host: <port>-<id>.<domain> (wildcard DNS deployments)', async () => {
+  const s = await create()
+  await s.files.write('/tmp/by-host', 'routed by host')
+  const get = (host, token = s.envdAccessToken) => new Promise((ok, fail) => {
+    const req = request(`${daemon.url}/files?path=/tmp/by-host`, { headers: { Host: host, 'X-Access-Token': token } }, res => {
+      let body = ''
+      res.on('data', c => { body += c })
+      res.on('end', () => ok({ status: res.statusCode, body }))
+    })
+    req.on('error', fail)
+    req.end()
+  })
+  assert.deepEqual(await get(`49983-${s.sandboxId}.sandbox.test`), { status: 200, body: 'routed by host' })
+  assert.equal((await get(`49983-${s.sandboxId}.sandbox.test:443`)).status, 200)
+  assert.equal((await get(`49983-${s.sandboxId}.sandbox.test`, 'wrong')).status, 401)
+  assert.equal((await get(`8080-${s.sandboxId}.sandbox.test`)).status, 502)
+  assert.equal((await get(`49983-${s.sandboxId}.other.domain`)).status, 401)   // not a sandbox host: the control API wants a key
 })
