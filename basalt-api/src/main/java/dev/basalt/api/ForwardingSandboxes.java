@@ -157,6 +157,16 @@ public abstract class ForwardingSandboxes implements Sandboxes {
     }
 
     @Override
+    public SandboxInfo pause(String id) {
+        return delegate.pause(id);
+    }
+
+    @Override
+    public SandboxInfo resume(String id) {
+        return delegate.resume(id);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

@@ -31,7 +31,11 @@ public record SandboxEvent(String sandboxId, Kind kind, SandboxState state, Inst
         /** The sandbox's time to live was set or extended; {@code detail} holds the new expiry. */
         TTL_CHANGED,
         /** The time to live ran out; the sandbox is being removed. */
-        EXPIRED
+        EXPIRED,
+        /** The sandbox's state was saved and its VM stopped; it is PAUSED. */
+        PAUSED,
+        /** A paused sandbox runs again under the same id; it is READY. */
+        RESUMED
     }
 
     public SandboxEvent {

@@ -6,6 +6,7 @@ package dev.basalt.api;
  * <pre>
  * create → STARTING → READY ⇄ RUNNING (at least one exec in flight) → STOPPING → STOPPED → (remove)
  *                   ↘ FAILED (boot or agent failure; the reason is kept in {@link SandboxInfo#failure()})
+ *          READY --pause--> PAUSED --resume--> READY (same id, memory, files and processes)
  * </pre>
  */
 public enum SandboxState {
@@ -20,7 +21,12 @@ public enum SandboxState {
     /** The VM has exited after a stop. Only inspect, logs and remove are allowed. */
     STOPPED,
     /** The VM died or never became ready. Only inspect, logs and remove are allowed. */
-    FAILED;
+    FAILED,
+    /**
+     * Its full state (memory, devices, files) is saved on disk and its VM is stopped, so it costs
+     * no RAM. Only inspect, resume, setTtl, logs and remove are allowed.
+     */
+    PAUSED;
 
     /** True while the guest can serve exec and file operations. */
     public boolean isLive() {

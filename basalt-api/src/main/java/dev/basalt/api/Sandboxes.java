@@ -137,6 +137,28 @@ public interface Sandboxes extends AutoCloseable {
      */
     List<SandboxInfo> fork(String id, int count);
 
+    /**
+     * Pauses the sandbox: saves its full state (memory, devices, the files in its RAM filesystems)
+     * on the host's disk and stops its VM, so that it costs no memory; it keeps its id, labels and
+     * time to live, and stays PAUSED (also across a restart of basaltd) until {@link #resume} or
+     * removal. Processes in the guest are frozen with it and run on after the resume. Only when
+     * READY with no operation in flight: an exec still streaming to a client must end first.
+     *
+     * @throws BasaltException.WrongState if the sandbox is not READY or an operation is in flight
+     * @throws BasaltException.ResourceExhausted if the disk has no room for the state
+     */
+    SandboxInfo pause(String id);
+
+    /**
+     * Resumes a PAUSED sandbox under the same id: a new VM loads the saved state (its clock is set to
+     * now) and the sandbox is READY again with its memory, files and processes. The saved state is
+     * deleted. Only when PAUSED.
+     *
+     * @throws BasaltException.WrongState if the sandbox is not PAUSED
+     * @throws BasaltException.Unavailable if the state could not be loaded (the sandbox stays PAUSED)
+     */
+    SandboxInfo resume(String id);
+
     /** The snapshot catalog, oldest first. */
     List<SnapshotInfo> snapshots();
 

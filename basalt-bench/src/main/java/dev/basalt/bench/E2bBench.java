@@ -9,7 +9,6 @@ import dev.basalt.core.SandboxManager;
 import dev.basalt.e2b.ApiKeys;
 import dev.basalt.e2b.E2bOptions;
 import dev.basalt.e2b.E2bServer;
-import dev.basalt.e2b.control.ControlApi;
 import dev.basalt.grpc.RemoteSandboxes;
 import dev.basalt.server.BasaltServer;
 import dev.basalt.vmm.qemu.QemuHypervisor;
@@ -59,7 +58,7 @@ final class E2bBench {
             Path shm = Path.of("/dev/shm", "basalt-e2b-bench-" + ProcessHandle.current().pid());
             try (SandboxManager manager = new SandboxManager(base.withImagesDir(images).withShmDir(shm), qemu);
                  E2bServer e2b = E2bServer.start(manager, E2bOptions.loopback(0, ApiKeys.of(List.of(key)))
-                         .withTemplates(Map.of("base", "e2b-base")), ControlApi.Pausing.NONE);
+                         .withTemplates(Map.of("base", "e2b-base")));
                  BasaltServer grpc = BasaltServer.onUnixSocket(socket, manager).start();
                  RemoteSandboxes client = RemoteSandboxes.unixSocket(socket)) {
                 List<Double> viaGrpc = new ArrayList<>(grpcSamples(client, SAMPLES / 2 + 2, 2));

@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
         description = "MicroVM sandboxes: boot a VM, run untrusted code in it, throw it away.",
         subcommands = {RunCommand.class, CreateCommand.class, ExecCommand.class, ListCommand.class,
                 InspectCommand.class, CopyCommand.class, LogsCommand.class, StopCommand.class,
-                RemoveCommand.class, CheckpointCommand.class, RestoreCommand.class, ForkCommand.class,
+                RemoveCommand.class, PauseCommand.class, ResumeCommand.class, CheckpointCommand.class,
+                RestoreCommand.class, ForkCommand.class,
                 SnapshotsCommand.class, PoolCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -9,7 +9,8 @@ import java.util.Collection;
  * each sandbox claims its guest RAM plus {@link HostResources#VMM_OVERHEAD_MIB} for its VMM, whether
  * its guest has touched that memory yet or not, so that the host never promises more than it holds
  * (0: the host's total memory less {@link #HOST_RESERVE_MIB} for itself and Basalt). Sandboxes that
- * are STOPPED or FAILED but not removed do not count.
+ * are STOPPED or FAILED but not removed do not count; PAUSED ones count as sandboxes but
+ * claim no memory.
  */
 final class Limits {
     /** Memory kept for the host and Basalt itself when the cap is derived from the host's total. */
@@ -30,7 +31,8 @@ final class Limits {
             throw new BasaltException.ResourceExhausted("the limit of " + maxSandboxes
                     + " sandboxes is reached: remove some first");
         }
-        long used = live.stream().mapToLong(s -> claim(s.spec())).sum();
+        long used = live.stream().filter(s -> s.state() != dev.basalt.api.SandboxState.PAUSED)
+                .mapToLong(s -> claim(s.spec())).sum();
         if (maxMemoryMib > 0 && used + claim(spec) > maxMemoryMib) {
             throw new BasaltException.ResourceExhausted("the memory limit of " + maxMemoryMib + " MiB would be exceeded: "
                     + used + " MiB are claimed and the new sandbox claims " + claim(spec) + " MiB (" + spec.memoryMib()

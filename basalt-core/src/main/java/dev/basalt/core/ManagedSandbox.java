@@ -19,6 +19,7 @@ import java.util.Optional;
  * <pre>
  * STARTING → READY ⇄ RUNNING → STOPPING → STOPPED
  *          ↘ FAILED  (from any non-terminal state when the VM or the agent dies)
+ *          READY → PAUSED (its VM saved and stopped; {@link PauseOps} resumes it as a new object)
  * </pre>
  */
 final class ManagedSandbox {
@@ -206,6 +207,28 @@ final class ManagedSandbox {
         return agent;
     }
 
+    /**
+     * Holds the sandbox still for a pause, like {@link #freeze}: only when READY with no operation in
+     * flight. {@link #paused()} ends it as PAUSED, {@link #thaw()} if the pause fails.
+     */
+    synchronized AgentClient beginPause() {
+        return freeze("pause");
+    }
+
+    /**
+     * The state is saved: the sandbox is PAUSED (operations that waited for the freeze now fail) and
+     * hands over its agent connection for the caller to close before it stops the VM.
+     */
+    synchronized AgentClient paused() {
+        AgentClient a = agent;
+        agent = null;
+        state = SandboxState.PAUSED;
+        frozen = false;
+        notifyAll();
+        emit(SandboxEvent.Kind.PAUSED, "");
+        return a;
+    }
+
     /** Ends {@link #freeze}: waiting operations go on. */
     synchronized void thaw() {
         frozen = false;
@@ -241,7 +264,7 @@ final class ManagedSandbox {
     synchronized void restoreRecord(Instant created, Instant ready, SandboxState recorded, String recordedFailure) {
         this.createdAt = created;
         this.readyAt = ready;
-        if (recorded.isTerminal()) {
+        if (recorded.isTerminal() || recorded == SandboxState.PAUSED) {
             this.state = recorded;
             this.failure = recordedFailure;
         }
@@ -312,6 +335,9 @@ final class ManagedSandbox {
     /** Called when the VMM process exits, whatever the reason. */
     void onVmExit(int exitCode) {
         synchronized (this) {
+            if (state == SandboxState.PAUSED) {
+                return;   // stopped on purpose once its state was saved
+            }
             if (state == SandboxState.STOPPING) {
                 state = SandboxState.STOPPED;
                 emit(SandboxEvent.Kind.STOPPED, "");
@@ -349,6 +375,7 @@ final class ManagedSandbox {
             case STARTING -> "it is still starting; wait until it is READY";
             case STOPPING, STOPPED -> "it is " + state + "; create a new sandbox";
             case FAILED -> "it FAILED: " + firstLine(failure) + " (see `basalt inspect " + id + "`)";
+            case PAUSED -> "it is PAUSED; resume it first (`basalt resume " + id + "`)";
             case READY, RUNNING -> "unexpected state " + state;
         };
         return new BasaltException.WrongState("cannot " + operation + " in sandbox " + id + ": " + why);

@@ -40,8 +40,8 @@ final class Reattacher {
         VmConfig config = stored.config(row.id());
         ManagedSandbox sandbox = new ManagedSandbox(row.id(), stored.spec(), config, dir, hypervisor, stored.origin(), events);
         sandbox.restoreRecord(java.time.Instant.parse(stored.createdAt()), row.readyAt(), row.state(), row.failure());
-        if (row.state().isTerminal()) {
-            return sandbox;
+        if (row.state().isTerminal() || row.state() == SandboxState.PAUSED) {
+            return sandbox;   // no VM to take over: a paused sandbox's state waits on disk
         }
         long pid = row.vmmPid() > 0 ? row.vmmPid() : runRoot.recordedVmmPid(dir);
         VmHandle vm;

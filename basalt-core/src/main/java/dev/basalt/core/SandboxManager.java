@@ -11,6 +11,7 @@ import dev.basalt.api.FileInfo;
 import dev.basalt.api.PoolStats;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
+import dev.basalt.api.SandboxState;
 import dev.basalt.api.Sandboxes;
 import dev.basalt.api.SnapshotInfo;
 import dev.basalt.vmm.Hypervisor;
@@ -51,6 +52,7 @@ public final class SandboxManager implements Sandboxes {
     private final TemplateCache templates;
     private final SnapshotCatalog snapshotCatalog;
     private final SnapshotOps snapshots;
+    private final PauseOps pauses;
     private final PoolSet pools;
     private final Limits limits;
     private final GuestOperations guest;
@@ -77,6 +79,7 @@ public final class SandboxManager implements Sandboxes {
         this.templates = new TemplateCache(config.shmDir(), hypervisor, runRoot, builder);
         this.snapshotCatalog = new SnapshotCatalog(config.snapshotsDir());
         this.snapshots = new SnapshotOps(internals, builder, snapshotCatalog, hypervisor, config.shmDir());
+        this.pauses = new PauseOps(internals, builder, hypervisor, runRoot, config.stateDir().resolve("paused"));
         this.guest = new GuestOperations(internals, new GuestFiles(config.operationTimeout()),
                 new ExecRunner(config.maxOutputBytes()));
         this.limits = new Limits(config.maxSandboxes(), config.maxMemoryMib());
@@ -323,6 +326,18 @@ public final class SandboxManager implements Sandboxes {
     }
 
     @Override
+    public SandboxInfo pause(String id) {
+        ensureOpen();
+        return pauses.pause(id);
+    }
+
+    @Override
+    public SandboxInfo resume(String id) {
+        ensureOpen();
+        return pauses.resume(id);
+    }
+
+    @Override
     public List<SnapshotInfo> snapshots() {
         return snapshotCatalog.list();
     }
@@ -488,8 +503,32 @@ public final class SandboxManager implements Sandboxes {
             runRoot.delete(sandbox.dir());
             expiry.cancel(sandbox.id());
             if (sandboxes.remove(sandbox.id(), sandbox)) {
+                pauses.forget(sandbox.id());
                 sandbox.emit(SandboxEvent.Kind.REMOVED, "");
             }
+        }
+
+        @Override
+        public ManagedSandbox successor(ManagedSandbox paused, VmConfig vmConfig) {
+            SandboxInfo info = paused.info();
+            ManagedSandbox fresh = new ManagedSandbox(paused.id(), paused.spec(), vmConfig, runRoot.create(paused.id()),
+                    hypervisor, info.origin(), event -> { });
+            fresh.restoreRecord(info.createdAt(), info.readyAt().orElse(null), SandboxState.STARTING, null);
+            return fresh;
+        }
+
+        @Override
+        public void replace(ManagedSandbox old, ManagedSandbox fresh, SandboxEvent.Kind kind) {
+            if (!sandboxes.replace(old.id(), old, fresh)) {
+                fresh.retire();
+                if (fresh.vm() != null) {
+                    fresh.vm().kill();
+                }
+                runRoot.delete(fresh.dir());
+                throw new BasaltException.WrongState("sandbox " + old.id() + " was removed while it was being resumed");
+            }
+            fresh.publishTo(SandboxManager.this::onEvent);
+            fresh.emit(kind, "");
         }
 
     }

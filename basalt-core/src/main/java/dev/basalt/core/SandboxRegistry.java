@@ -18,4 +18,14 @@ interface SandboxRegistry {
 
     /** Kills the sandbox's VM, deletes its directory and unregisters it. */
     void discard(ManagedSandbox sandbox);
+
+    /**
+     * A new STARTING sandbox that will take {@code paused}'s place: same id, spec, origin, times;
+     * a fresh run directory; its VM {@code config}. Not visible until {@link #replace}; its events
+     * go nowhere until then.
+     */
+    ManagedSandbox successor(ManagedSandbox paused, VmConfig config);
+
+    /** Puts {@code fresh} in {@code old}'s place (same id) and announces it with {@code kind}. */
+    void replace(ManagedSandbox old, ManagedSandbox fresh, dev.basalt.api.SandboxEvent.Kind kind);
 }

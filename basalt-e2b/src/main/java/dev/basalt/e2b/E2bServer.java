@@ -46,15 +46,15 @@ public final class E2bServer implements AutoCloseable {
         this.subscription = subscription;
     }
 
-    /** Starts serving; pause and resume go through {@code pausing}. */
-    public static E2bServer start(Sandboxes port, E2bOptions options, ControlApi.Pausing pausing) {
+    /** Starts serving. */
+    public static E2bServer start(Sandboxes port, E2bOptions options) {
         SandboxRecords records = new SandboxRecords(options.recordsDir(), HttpJson.JSON, id -> exists(port, id));
         Envd envd = new Envd(port, records, WATCH_INTERVAL);
         AutoCloseable subscription = port.subscribe(new EventFilter(null, Set.of(SandboxEvent.Kind.REMOVED)), event -> {
             records.remove(event.sandboxId());
             envd.forget(event.sandboxId());
         });
-        ControlApi control = new ControlApi(port, options, records, pausing);
+        ControlApi control = new ControlApi(port, options, records);
         HttpServer server;
         try {
             server = HttpServer.create(options.address(), 128);

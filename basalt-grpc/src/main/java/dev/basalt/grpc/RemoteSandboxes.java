@@ -359,6 +359,16 @@ public final class RemoteSandboxes implements Sandboxes {
                 .setTtl(ProtoMapper.duration(ttl)).build())));
     }
 
+    @Override
+    public SandboxInfo pause(String id) {
+        return ProtoMapper.fromProto(call(() -> sandboxes.pause(dev.basalt.grpc.v1.PauseRequest.newBuilder().setId(id).build())));
+    }
+
+    @Override
+    public SandboxInfo resume(String id) {
+        return ProtoMapper.fromProto(call(() -> sandboxes.resume(dev.basalt.grpc.v1.ResumeRequest.newBuilder().setId(id).build())));
+    }
+
     /**
      * Streams the daemon's lifecycle events to {@code listener} on a gRPC thread, in order; closing the
      * returned subscription cancels the stream. A listener that is slow holds up only its own stream.

@@ -7,7 +7,6 @@ import dev.basalt.core.SandboxManager;
 import dev.basalt.e2b.ApiKeys;
 import dev.basalt.e2b.E2bOptions;
 import dev.basalt.e2b.E2bServer;
-import dev.basalt.e2b.control.ControlApi;
 import dev.basalt.server.metrics.ServerMetrics;
 import dev.basalt.vmm.Hypervisors;
 import java.nio.file.Path;
@@ -151,7 +150,7 @@ public final class Main implements Callable<Integer> {
             E2bOptions e2bOptions = E2bOptions.loopback(e2bPort, ApiKeys.fromFile(e2bApiKeyFile))
                     .withTemplates(e2bTemplates).withDomain(e2bDomain)
                     .withRecordsDir(config.stateDir().resolve("e2b"));
-            E2bServer e2b = E2bServer.start(metrics != null ? metrics.instrument(manager) : manager, e2bOptions, ControlApi.Pausing.NONE);
+            E2bServer e2b = E2bServer.start(metrics != null ? metrics.instrument(manager) : manager, e2bOptions);
             closeables.add(e2b);
         }
         servers.add(BasaltServer.onUnixSocket(socketPath, manager, options).start());

@@ -193,6 +193,16 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
         });
     }
 
+    @Override
+    public void pause(dev.basalt.grpc.v1.PauseRequest request, StreamObserver<Sandbox> observer) {
+        unary(observer, () -> ProtoMapper.toProto(sandboxes.pause(Validation.id(request.getId()))));
+    }
+
+    @Override
+    public void resume(dev.basalt.grpc.v1.ResumeRequest request, StreamObserver<Sandbox> observer) {
+        unary(observer, () -> ProtoMapper.toProto(sandboxes.resume(Validation.id(request.getId()))));
+    }
+
     /** Lifecycle events until the client cancels; the listener blocks while the client is slow (the core drops it past its bound). */
     @Override
     public void events(EventsRequest request, StreamObserver<dev.basalt.grpc.v1.SandboxEvent> observer) {

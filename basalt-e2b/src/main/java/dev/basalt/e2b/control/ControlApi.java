@@ -44,37 +44,12 @@ public final class ControlApi {
     private final E2bOptions options;
     private final SandboxRecords records;
     private final ApiKeys keys;
-    private final Pausing pausing;
 
-    public ControlApi(Sandboxes port, E2bOptions options, SandboxRecords records, Pausing pausing) {
+    public ControlApi(Sandboxes port, E2bOptions options, SandboxRecords records) {
         this.port = port;
         this.options = options;
         this.records = records;
         this.keys = options.apiKeys();
-        this.pausing = pausing;
-    }
-
-    /**
-     * Pause and resume, which the port may not offer: {@link #NONE} answers that Basalt cannot pause.
-     */
-    public interface Pausing {
-        /** Pauses a READY sandbox: its state is saved and its VM stops. */
-        void pause(String sandboxId);
-
-        /** Resumes a paused sandbox under the same id; returns it READY. */
-        SandboxInfo resume(String sandboxId);
-
-        Pausing NONE = new Pausing() {
-            @Override
-            public void pause(String sandboxId) {
-                throw new BasaltException.WrongState("this basaltd cannot pause sandboxes yet");
-            }
-
-            @Override
-            public SandboxInfo resume(String sandboxId) {
-                throw new BasaltException.WrongState("this basaltd cannot resume sandboxes yet");
-            }
-        };
     }
 
     /** Serves one control API request. */
@@ -250,11 +225,11 @@ public final class ControlApi {
 
     private void pause(HttpExchange exchange, String id) throws IOException {
         SandboxInfo info = visible(id);
-        if (!info.state().isLive()) {
+        if (info.state() == SandboxState.PAUSED) {
             HttpJson.error(exchange, 409, "sandbox " + id + " is already paused");
             return;
         }
-        pausing.pause(id);
+        port.pause(id);
         HttpJson.empty(exchange, 204);
     }
 
@@ -263,8 +238,8 @@ public final class ControlApi {
         Duration ttl = body == null || body.timeout() == null ? options.defaultTimeout() : timeout(body.timeout());
         SandboxInfo info = visible(id);
         boolean resumed = false;
-        if (!info.state().isLive() && info.state() != SandboxState.STARTING) {
-            info = pausing.resume(id);
+        if (info.state() == SandboxState.PAUSED) {
+            info = port.resume(id);
             resumed = true;
             port.setTtl(id, ttl);
         } else if (resumeOnly) {
@@ -301,7 +276,8 @@ public final class ControlApi {
     static Optional<String> state(SandboxState state) {
         return switch (state) {
             case STARTING, READY, RUNNING -> Optional.of("running");
-            default -> state.name().equals("PAUSED") ? Optional.of("paused") : Optional.empty();
+            case PAUSED -> Optional.of("paused");
+            case STOPPING, STOPPED, FAILED -> Optional.empty();
         };
     }
 

@@ -65,7 +65,7 @@ public final class Envd implements AutoCloseable {
         }
         if (!info.state().isLive()) {
             sandboxNotFound(exchange, sandboxId, "The sandbox is " + info.state().name().toLowerCase(java.util.Locale.ROOT)
-                    + (info.state().name().equals("PAUSED") ? ": connect to it (Sandbox.connect) to resume it" : ""));
+                    + (info.state() == dev.basalt.api.SandboxState.PAUSED ? ": connect to it (Sandbox.connect) to resume it" : ""));
             return;
         }
         if (path.equals("/health")) {

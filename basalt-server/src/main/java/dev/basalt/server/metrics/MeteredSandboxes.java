@@ -159,6 +159,16 @@ public final class MeteredSandboxes extends ForwardingSandboxes {
         return timed(Descriptions.FORK, "fork", () -> delegate().fork(id, count));
     }
 
+    @Override
+    public SandboxInfo pause(String id) {
+        return timed(Descriptions.PAUSE, "pause", () -> delegate().pause(id));
+    }
+
+    @Override
+    public SandboxInfo resume(String id) {
+        return timed(Descriptions.RESUME, "resume", () -> delegate().resume(id));
+    }
+
     /** Does nothing: the delegate belongs to the caller. */
     @Override
     public void close() {
@@ -171,6 +181,8 @@ public final class MeteredSandboxes extends ForwardingSandboxes {
         static final String FORK = "basalt.sandbox.fork";
         static final String CHECKPOINT = "basalt.sandbox.checkpoint";
         static final String EXEC = "basalt.exec";
+        static final String PAUSE = "basalt.sandbox.pause";
+        static final String RESUME = "basalt.sandbox.resume";
 
         private Descriptions() {
         }
@@ -181,6 +193,8 @@ public final class MeteredSandboxes extends ForwardingSandboxes {
                 case RESTORE -> "Time to restore a sandbox from a snapshot until READY";
                 case FORK -> "Time to fork a sandbox into its children";
                 case CHECKPOINT -> "Time to checkpoint a sandbox into a snapshot";
+                case PAUSE -> "Time to pause a sandbox (state saved, VM stopped)";
+                case RESUME -> "Time to resume a paused sandbox until READY";
                 case EXEC -> "Time to run a command to completion (buffered, streamed, or a started process until its exit)";
                 default -> name;
             };
