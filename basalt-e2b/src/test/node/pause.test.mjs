@@ -71,3 +71,18 @@ test('a paused sandbox outlives basaltd: the next basaltd resumes it on connect'
   const back = await Sandbox.connect(s.sandboxId)
   assert.equal(await back.files.read('/tmp/across.txt'), 'across a restart')
 })
+
+test('autoPause: the timeout pauses the sandbox instead of removing it; connect resumes it', async () => {
+  const s = await Sandbox.create({ timeoutMs: 3000, lifecycle: { onTimeout: 'pause' } })
+  made.push(s)
+  assert.equal((await s.getInfo()).lifecycle.onTimeout, 'pause')
+  await s.files.write('/tmp/auto.txt', 'paused by its timeout')
+  const until = Date.now() + 30_000
+  while (Date.now() < until && (await Sandbox.getInfo(s.sandboxId)).state !== 'paused') await new Promise(r => setTimeout(r, 500))
+  assert.equal((await Sandbox.getInfo(s.sandboxId)).state, 'paused')
+  const back = await Sandbox.connect(s.sandboxId, { timeoutMs: 600_000 })
+  assert.equal(await back.files.read('/tmp/auto.txt'), 'paused by its timeout')
+  const info = await back.getInfo()
+  assert.equal(info.state, 'running')
+  assert.ok(info.endAt.getTime() - Date.now() > 500_000)
+})

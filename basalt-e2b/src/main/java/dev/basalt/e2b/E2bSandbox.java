@@ -14,9 +14,11 @@ import java.util.regex.Pattern;
  * @param envVars             the sandbox's default environment for commands started through envd
  * @param autoPause           pause instead of removing the sandbox when its timeout runs out
  * @param allowInternetAccess what the client asked for, null if it did not say
+ * @param pauseAt             for an auto-pause sandbox: when its timeout runs out (it then has no Basalt
+ *                            time to live, {@link AutoPause} pauses it); null otherwise
  */
 public record E2bSandbox(String sandboxId, String accessToken, String templateId, Map<String, String> envVars,
-                         boolean autoPause, Boolean allowInternetAccess) {
+                         boolean autoPause, Boolean allowInternetAccess, java.time.Instant pauseAt) {
     private static final Pattern ID = Pattern.compile("[a-z0-9]{1,64}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
@@ -37,6 +39,11 @@ public record E2bSandbox(String sandboxId, String accessToken, String templateId
                 throw new BasaltException.InvalidArgument("environment variable " + k + " contains a NUL character");
             }
         });
+    }
+
+    /** This record with another pause time. */
+    public E2bSandbox withPauseAt(java.time.Instant when) {
+        return new E2bSandbox(sandboxId, accessToken, templateId, envVars, autoPause, allowInternetAccess, when);
     }
 
     /** True if {@code id} has the shape of a sandbox id (so it can be a file name and a host label). */

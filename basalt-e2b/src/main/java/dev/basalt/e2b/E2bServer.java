@@ -50,23 +50,30 @@ public final class E2bServer implements AutoCloseable {
     public static E2bServer start(Sandboxes port, E2bOptions options) {
         SandboxRecords records = new SandboxRecords(options.recordsDir(), HttpJson.JSON, id -> exists(port, id));
         Envd envd = new Envd(port, records, WATCH_INTERVAL);
+        AutoPause autoPause = new AutoPause(port, records);
         AutoCloseable subscription = port.subscribe(new EventFilter(null, Set.of(SandboxEvent.Kind.REMOVED)), event -> {
+            autoPause.forget(event.sandboxId());
             records.remove(event.sandboxId());
             envd.forget(event.sandboxId());
         });
-        ControlApi control = new ControlApi(port, options, records);
+        ControlApi control = new ControlApi(port, options, records, autoPause);
         HttpServer server;
         try {
             server = HttpServer.create(options.address(), 128);
         } catch (IOException e) {
             closeQuietly(subscription);
+            autoPause.close();
             envd.close();
             throw new BasaltException.Unavailable("cannot serve the E2B API on " + options.address() + ": " + e.getMessage()
                     + " (choose another port)", e);
         }
         ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("e2b-http-", 0).factory());
         server.setExecutor(executor);
-        E2bServer e2b = new E2bServer(server, executor, control, envd, new SandboxRouting(options.domain()), subscription);
+        E2bServer e2b = new E2bServer(server, executor, control, envd, new SandboxRouting(options.domain()),
+                () -> {
+                    closeQuietly(subscription);
+                    autoPause.close();
+                });
         server.createContext("/", e2b::handle);
         server.start();
         log.info("E2B API on http://{}:{} (envd {})", options.address().getHostString(), e2b.port(), Envd.VERSION);

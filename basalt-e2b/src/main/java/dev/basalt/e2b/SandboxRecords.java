@@ -114,10 +114,15 @@ public final class SandboxRecords {
             if (existing != null) {
                 return existing;
             }
-            E2bSandbox record = new E2bSandbox(sandboxId, newToken(), templateId, Map.of(), false, null);
+            E2bSandbox record = new E2bSandbox(sandboxId, newToken(), templateId, Map.of(), false, null, null);
             put(record);
             return record;
         }
+    }
+
+    /** Every record. */
+    public java.util.Collection<E2bSandbox> all() {
+        return java.util.List.copyOf(records.values());
     }
 
     /** Forgets a record (the sandbox is gone). */

@@ -8,6 +8,7 @@ import dev.basalt.api.SandboxSpec;
 import dev.basalt.api.SandboxState;
 import dev.basalt.api.Sandboxes;
 import dev.basalt.e2b.ApiKeys;
+import dev.basalt.e2b.AutoPause;
 import dev.basalt.e2b.E2bOptions;
 import dev.basalt.e2b.E2bSandbox;
 import dev.basalt.e2b.HttpJson;
@@ -44,12 +45,14 @@ public final class ControlApi {
     private final E2bOptions options;
     private final SandboxRecords records;
     private final ApiKeys keys;
+    private final AutoPause autoPause;
 
-    public ControlApi(Sandboxes port, E2bOptions options, SandboxRecords records) {
+    public ControlApi(Sandboxes port, E2bOptions options, SandboxRecords records, AutoPause autoPause) {
         this.port = port;
         this.options = options;
         this.records = records;
         this.keys = options.apiKeys();
+        this.autoPause = autoPause;
     }
 
     /** Serves one control API request. */
@@ -150,14 +153,18 @@ public final class ControlApi {
         boolean autoPause = Boolean.TRUE.equals(body.autoPause());
         String image = options.imageOf(body.templateID());
         Map<String, String> labels = body.metadata() == null ? Map.of() : body.metadata();
-        SandboxSpec spec = options.baseSpec().withImage(image).withLabels(labels).withTtl(ttl);
+        // an auto-pause sandbox has no Basalt time to live: its timeout pauses it (AutoPause)
+        SandboxSpec spec = options.baseSpec().withImage(image).withLabels(labels).withTtl(autoPause ? null : ttl);
         E2bSandbox pending = new E2bSandbox("pending", SandboxRecords.newToken(), body.templateID(),
-                body.envVars(), autoPause, body.allowInternetAccess());
+                body.envVars(), autoPause, body.allowInternetAccess(), null);
         SandboxInfo info = port.create(spec);
         E2bSandbox record = new E2bSandbox(info.id(), pending.accessToken(), pending.templateId(), pending.envVars(),
-                autoPause, pending.allowInternetAccess());
+                autoPause, pending.allowInternetAccess(), autoPause ? Instant.now().plus(ttl) : null);
         try {
             records.put(record);
+            if (autoPause) {
+                this.autoPause.pauseAt(info.id(), record.pauseAt());
+            }
         } catch (RuntimeException e) {
             port.remove(info.id());
             throw e;
@@ -202,7 +209,7 @@ public final class ControlApi {
         SandboxInfo info = visible(id);
         E2bSandbox record = records.getOrCreate(id, info.spec().image());
         HttpJson.send(exchange, 200, new SandboxDetail(record.templateId(), id, CLIENT_ID,
-                info.createdAt().toString(), endAt(info).toString(), Envd.VERSION, record.accessToken(),
+                info.createdAt().toString(), endAt(info, record).toString(), Envd.VERSION, record.accessToken(),
                 record.allowInternetAccess(), options.domain(), info.spec().vcpus(), info.spec().memoryMib(), 0,
                 info.labels(), state(info.state()).orElseThrow(),
                 new Lifecycle(record.autoPause() ? "pause" : "kill", false)));
@@ -219,7 +226,7 @@ public final class ControlApi {
         TimeoutRequest body = HttpJson.JSON.readValue(exchange.getRequestBody(), TimeoutRequest.class);
         Duration ttl = timeout(body == null ? null : body.timeout());
         visible(id);
-        port.setTtl(id, ttl);
+        setTimeout(id, ttl, false);
         HttpJson.empty(exchange, 204);
     }
 
@@ -241,18 +248,33 @@ public final class ControlApi {
         if (info.state() == SandboxState.PAUSED) {
             info = port.resume(id);
             resumed = true;
-            port.setTtl(id, ttl);
+            setTimeout(id, ttl, false);
         } else if (resumeOnly) {
             HttpJson.error(exchange, 409, "sandbox " + id + " is already running");
             return;
         } else {
-            Instant wanted = Instant.now().plus(ttl);
-            if (info.expiresAt().map(wanted::isAfter).orElse(false)) {
-                port.setTtl(id, ttl);   // connect only ever extends the time to live
-            }
+            setTimeout(id, ttl, true);   // connect only ever extends the timeout
         }
         E2bSandbox record = records.getOrCreate(id, info.spec().image());
         HttpJson.send(exchange, resumed ? 201 : 200, created(record));
+    }
+
+    /**
+     * Sets when the sandbox's timeout runs out: its Basalt time to live, or for an auto-pause
+     * sandbox when it is paused. {@code extendOnly}: never earlier than it is now.
+     */
+    private void setTimeout(String id, Duration ttl, boolean extendOnly) {
+        Instant wanted = Instant.now().plus(ttl);
+        E2bSandbox record = records.get(id).orElse(null);
+        if (record != null && record.autoPause()) {
+            if (!extendOnly || record.pauseAt() == null || wanted.isAfter(record.pauseAt())) {
+                autoPause.pauseAt(id, wanted);
+            }
+            return;
+        }
+        if (!extendOnly || port.inspect(id).expiresAt().map(wanted::isAfter).orElse(false)) {
+            port.setTtl(id, ttl);
+        }
     }
 
     /** A sandbox the E2B API shows (running or paused). */
@@ -281,7 +303,11 @@ public final class ControlApi {
         };
     }
 
-    static Instant endAt(SandboxInfo info) {
+    /** When the sandbox's timeout runs out: its pause time for an auto-pause sandbox, else its time to live. */
+    static Instant endAt(SandboxInfo info, E2bSandbox record) {
+        if (record != null && record.autoPause() && record.pauseAt() != null) {
+            return record.pauseAt();
+        }
         return info.expiresAt().orElse(NEVER);
     }
 
@@ -308,7 +334,7 @@ public final class ControlApi {
     /** E2B's view of a list entry. */
     static ListedSandbox listed(SandboxInfo info, E2bSandbox record) {
         return new ListedSandbox(record == null ? info.spec().image() : record.templateId(), info.id(), CLIENT_ID,
-                info.createdAt().toString(), endAt(info).toString(), info.spec().vcpus(), info.spec().memoryMib(), 0,
+                info.createdAt().toString(), endAt(info, record).toString(), info.spec().vcpus(), info.spec().memoryMib(), 0,
                 info.labels(), state(info.state()).orElseThrow(), Envd.VERSION);
     }
 
