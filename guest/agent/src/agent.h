@@ -55,6 +55,8 @@ typedef struct stream {
     /* files */
     int fd;
     char *path, *tmp;
+    int as_user;        /* FILE_WRITE with USER: the rename runs as uid/gid too */
+    uint32_t uid, gid;
     struct stream *next_dead;
 } stream_t;
 
@@ -113,6 +115,10 @@ void pty_resize(int master, unsigned rows, unsigned cols);
 
 /* file operations (files.c, transfer.c) */
 int path_ok(uint32_t stream, const char *path);
+/* The identity file operations run under: the agent's own (root) unless on is set, then the
+ * user's (setfsuid/setfsgid: permission checks as that user, new files and directories owned by
+ * it). Errno is kept. */
+void fs_identity(int on, uint32_t uid, uint32_t gid);
 int mkdir_p(const char *path, mode_t last_mode, const char **failed_op);
 struct stat;
 void send_stat(uint32_t stream, const struct stat *st);

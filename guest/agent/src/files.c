@@ -214,12 +214,16 @@ void files_request(const msg_t *m)
     case T_LIST:
         do_list(id, path);
         break;
-    case T_MKDIR:
-        if (mkdir_p(path, (mode_t)(MKDIR_mode(m) & 07777), &op) < 0)
+    case T_MKDIR: {
+        fs_identity(MKDIR_flags(m) & 0x01, MKDIR_uid(m), MKDIR_gid(m));
+        int rc = mkdir_p(path, (mode_t)(MKDIR_mode(m) & 07777), &op);
+        fs_identity(0, 0, 0);
+        if (rc < 0)
             send_errno(id, errno, op, path);
         else
             send_msg(id, T_OK);
         break;
+    }
     case T_REMOVE:
         do_remove(id, path, REMOVE_recursive(m));
         break;

@@ -14,11 +14,12 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 extern char **environ;
 
-enum { FLAG_STDIN = 1, FLAG_PTY = 2, FLAG_CLEAR_ENV = 4 };
+enum { FLAG_STDIN = 1, FLAG_PTY = 2, FLAG_CLEAR_ENV = 4, FLAG_USER = 8 };
 
 static const char *DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -74,7 +75,7 @@ static char **build_env(const msg_t *m, int flags, const char **bad)
 struct launch {
     const msg_t *m;
     int fd_in, fd_out, fd_err, pty;
-    int stage; /* -1 started, 0 chdir, 1 exec, 2 setup */
+    int stage; /* -1 started, 0 chdir, 1 exec, 2 setup, 3 user */
     int err;
 };
 
@@ -141,6 +142,15 @@ static int child(void *arg)
         child_fail(l, 2);
     umask(022);
     setrlimit(RLIMIT_NOFILE, &orig_nofile);
+    /* Raw system calls: they change this task's credentials only. The child shares the agent's
+     * memory (CLONE_VM), and libc's set*id would try to bring the agent's thread along. */
+    if (EXEC_flags(l->m) & FLAG_USER) {
+        gid_t gid = (gid_t)EXEC_gid(l->m);
+        uid_t uid = (uid_t)EXEC_uid(l->m);
+        if (syscall(SYS_setgroups, 1, &gid) < 0 || syscall(SYS_setresgid, gid, gid, gid) < 0 ||
+            syscall(SYS_setresuid, uid, uid, uid) < 0)
+            child_fail(l, 3);
+    }
     if (chdir(exec_cwd(l->m)) < 0)
         child_fail(l, 0);
     exec_path(EXEC_argv(l->m).v);
@@ -185,6 +195,8 @@ static void send_start_error(const msg_t *m, const struct launch *l)
         send_errno(m->stream, l->err, "chdir", exec_cwd(m));
     else if (l->stage == 1)
         send_errno(m->stream, l->err, "exec", prog);
+    else if (l->stage == 3)
+        send_errno(m->stream, l->err, "become the user of", prog);
     else
         send_errno(m->stream, l->err, "start", prog);
 }

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { FW_MKDIRS = 1, FW_APPEND = 2 };
+enum { FW_MKDIRS = 1, FW_APPEND = 2, FW_USER = 4 };
 
 
 /* Opens the temporary file next to path. Returns fd or -1 (errno set). */
@@ -42,6 +42,7 @@ void fwrite_request(const msg_t *m)
     const char *path = FILE_WRITE_path(m), *op = "open";
     mode_t mode = (mode_t)(FILE_WRITE_mode(m) & 07777);
     unsigned flags = FILE_WRITE_flags(m);
+    int as_user = (flags & FW_USER) != 0;
     if (!path_ok(id, path))
         return;
     char *tmp = NULL;
@@ -52,6 +53,7 @@ void fwrite_request(const msg_t *m)
         send_errno(id, EISDIR, "open", path);
         return;
     }
+    fs_identity(as_user, FILE_WRITE_uid(m), FILE_WRITE_gid(m));
     if (flags & FW_MKDIRS && slash != path) {
         char *dir = strndup(path, (size_t)(slash - path));
         int rc = mkdir_p(dir, 0755, &op);
@@ -66,14 +68,19 @@ void fwrite_request(const msg_t *m)
         errno = EISDIR;
     else
         fd = open_temp(path, mode, &tmp);
+    fs_identity(0, 0, 0);
     if (fd < 0)
         goto fail;
     stream_t *s = stream_new(id, S_FWRITE);
     s->fd = fd;
     s->path = must(strdup(path));
     s->tmp = tmp;
+    s->as_user = as_user;
+    s->uid = FILE_WRITE_uid(m);
+    s->gid = FILE_WRITE_gid(m);
     return;
 fail:
+    fs_identity(0, 0, 0);
     send_errno(id, errno, op, path);
 }
 
@@ -110,7 +117,10 @@ void fwrite_frame(stream_t *s, const msg_t *m)
         close(s->fd);
         s->fd = -1;
         op = "rename";
-        if (s->tmp && rename(s->tmp, s->path) < 0)
+        fs_identity(s->as_user, s->uid, s->gid);
+        int renamed = !s->tmp || rename(s->tmp, s->path) == 0;
+        fs_identity(0, 0, 0);
+        if (!renamed)
             goto fail;
         free(s->tmp);
         s->tmp = NULL;

@@ -190,8 +190,9 @@ static int values_check(const msg_t *m)
     switch (m->type) {
     case T_WINDOW: return WINDOW_increment(m) > 0 ? 0 : E_BAD_FRAME;
     case T_REMOVE: return REMOVE_recursive(m) <= 1 ? 0 : E_BAD_FRAME;
-    case T_EXEC: return (EXEC_flags(m) & ~0x07u) ? E_INVALID_ARGUMENT : 0;
-    case T_FILE_WRITE: return (FILE_WRITE_flags(m) & ~0x03u) ? E_INVALID_ARGUMENT : 0;
+    case T_EXEC: return (EXEC_flags(m) & ~0x0Fu) ? E_INVALID_ARGUMENT : 0;
+    case T_FILE_WRITE: return (FILE_WRITE_flags(m) & ~0x07u) ? E_INVALID_ARGUMENT : 0;
+    case T_MKDIR: return (MKDIR_flags(m) & ~0x01u) ? E_INVALID_ARGUMENT : 0;
     default: return 0;
     }
 }

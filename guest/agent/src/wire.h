@@ -7,7 +7,7 @@
 
 #define MAX_PAYLOAD 1048576u
 #define MAX_LENGTH (MAX_PAYLOAD + 5u)
-#define MAX_FIELDS 7
+#define MAX_FIELDS 9
 
 /* Field kinds: b u8, h u16, w u32, q u64, i i32, l i64, B bytes, S str, A strs,
  * E entries (DIR_ENTRIES). */
@@ -26,18 +26,21 @@ enum field_kind {
     M(WINDOW, 0x03, F(WINDOW, w, increment))                                                   \
     M(CANCEL, 0x04, )                                                                          \
     M(EXEC, 0x10, F(EXEC, A, argv) F(EXEC, A, env) F(EXEC, S, cwd) F(EXEC, w, timeout_ms)      \
-                  F(EXEC, b, flags) F(EXEC, h, rows) F(EXEC, h, cols))                         \
+                  F(EXEC, b, flags) F(EXEC, h, rows) F(EXEC, h, cols) F(EXEC, w, uid)          \
+                  F(EXEC, w, gid))                                                             \
     M(STDIN, 0x11, F(STDIN, B, data))                                                          \
     M(STDIN_CLOSE, 0x12, )                                                                     \
     M(SIGNAL, 0x13, F(SIGNAL, i, signo))                                                       \
     M(RESIZE, 0x14, F(RESIZE, h, rows) F(RESIZE, h, cols))                                     \
-    M(FILE_WRITE, 0x20, F(FILE_WRITE, S, path) F(FILE_WRITE, w, mode) F(FILE_WRITE, b, flags)) \
+    M(FILE_WRITE, 0x20, F(FILE_WRITE, S, path) F(FILE_WRITE, w, mode) F(FILE_WRITE, b, flags)  \
+                        F(FILE_WRITE, w, uid) F(FILE_WRITE, w, gid))                           \
     M(FILE_DATA, 0x21, F(FILE_DATA, B, data))                                                  \
     M(FILE_END, 0x22, )                                                                        \
     M(FILE_READ, 0x23, F(FILE_READ, S, path))                                                  \
     M(STAT, 0x24, F(STAT, S, path))                                                            \
     M(LIST, 0x25, F(LIST, S, path))                                                            \
-    M(MKDIR, 0x26, F(MKDIR, S, path) F(MKDIR, w, mode))                                        \
+    M(MKDIR, 0x26, F(MKDIR, S, path) F(MKDIR, w, mode) F(MKDIR, b, flags) F(MKDIR, w, uid)     \
+                   F(MKDIR, w, gid))                                                           \
     M(REMOVE, 0x27, F(REMOVE, S, path) F(REMOVE, b, recursive))                                \
     M(RENAME, 0x28, F(RENAME, S, from) F(RENAME, S, to))                                       \
     M(SHUTDOWN, 0x30, )                                                                        \

@@ -62,7 +62,7 @@ def test_exec_errors(a):
     expect_error(a.recv(s), "PERMISSION")
     s = a.exec_([])
     expect_error(a.recv(s), "INVALID_ARGUMENT")
-    s = a.exec_(["true"], flags=0x08)
+    s = a.exec_(["true"], flags=0x10)
     expect_error(a.recv(s), "INVALID_ARGUMENT")
     s = a.exec_(["true"], env=["NOEQUALS"])
     expect_error(a.recv(s), "INVALID_ARGUMENT")
@@ -230,9 +230,9 @@ def test_stuck_stream_does_not_block_others(a):
     a.collect(s)
 
 
-def file_write(a, path, data, mode=0o644, flags=0):
+def file_write(a, path, data, mode=0o644, flags=0, uid=0, gid=0):
     s = a.sid()
-    a.send(s, "FILE_WRITE", st(path) + u32(mode) + u8(flags))
+    a.send(s, "FILE_WRITE", st(path) + u32(mode) + u8(flags) + u32(uid) + u32(gid))
     window, off = WINDOW, 0
     while off < len(data):
         for m in a.pending(s):
@@ -301,7 +301,7 @@ def test_file_write_read_20mib(a):
         assert back == b"replaced"
         # an interrupted upload leaves nothing behind
         s = a.sid()
-        a.send(s, "FILE_WRITE", st(d + "/partial") + u32(0o644) + u8(0))
+        a.send(s, "FILE_WRITE", st(d + "/partial") + u32(0o644) + u8(0) + u32(0) + u32(0))
         a.send(s, "FILE_DATA", bts(b"half"))
         a.send(s, "CANCEL")
         expect_error(a.recv(s), "CANCELLED")
@@ -310,15 +310,48 @@ def test_file_write_read_20mib(a):
         shutil.rmtree(d)
 
 
+def test_users(a):
+    """EXEC, FILE_WRITE and MKDIR with USER run as that user: its ids, its permissions, its files."""
+    nobody = 65534
+    _, out, _, end = run(a, ["id", "-u"], flags=8, uid=nobody, gid=nobody)
+    assert out == b"%d\n" % nobody, out
+    _, out, _, _ = run(a, ["id", "-G"], flags=8, uid=nobody, gid=nobody)
+    assert out.split() == [b"%d" % nobody], out
+    d = tempfile.mkdtemp()
+    try:
+        os.chmod(d, 0o755)                      # root's: others may not write here
+        mine = d + "/mine"
+        os.mkdir(mine)
+        os.chown(mine, nobody, nobody)
+        m = file_write(a, mine + "/sub/f", b"data", flags=1 | 4, uid=nobody, gid=nobody)
+        assert m.type == T["OK"], m
+        for p in (mine + "/sub", mine + "/sub/f"):
+            assert (os.stat(p).st_uid, os.stat(p).st_gid) == (nobody, nobody), p
+        expect_error(file_write(a, d + "/f", b"x", flags=4, uid=nobody, gid=nobody), "PERMISSION")
+        assert not os.path.exists(d + "/f")
+        assert file_write(a, d + "/root-f", b"x").type == T["OK"]
+        assert os.stat(d + "/root-f").st_uid == 0
+        assert a.request("MKDIR", st(mine + "/m/n") + u32(0o700) + u8(1) + u32(nobody) + u32(nobody)).type == T["OK"]
+        assert os.stat(mine + "/m/n").st_uid == nobody
+        expect_error(a.request("MKDIR", st(d + "/no") + u32(0o700) + u8(1) + u32(nobody) + u32(nobody)), "PERMISSION")
+        expect_error(a.request("MKDIR", st(d + "/no") + u32(0o700) + u8(2) + u32(0) + u32(0)), "INVALID_ARGUMENT")
+        # the agent's own identity is back: root may still write where nobody may not
+        assert a.request("MKDIR", st(d + "/yes") + u32(0o700) + u8(0) + u32(0) + u32(0)).type == T["OK"]
+        _, _, _, end = run(a, ["true"], cwd=d + "/yes", flags=8, uid=nobody, gid=nobody)
+        assert end.type == T["ERROR"] and "chdir" in end.message, end   # 0700 root's: the user may not enter
+    finally:
+        shutil.rmtree(d)
+
+
 def test_file_ops(a):
     d = tempfile.mkdtemp()
     try:
-        assert a.request("MKDIR", st(d + "/a/b/c") + u32(0o700)).type == T["OK"]
+        assert a.request("MKDIR", st(d + "/a/b/c") + u32(0o700) + u8(0) + u32(0) + u32(0)).type == T["OK"]
         assert os.stat(d + "/a/b/c").st_mode & 0o7777 == 0o700
-        assert a.request("MKDIR", st(d + "/a/b/c") + u32(0o700)).type == T["OK"]
+        assert a.request("MKDIR", st(d + "/a/b/c") + u32(0o700) + u8(0) + u32(0) + u32(0)).type == T["OK"]
         open(d + "/a/f", "w").write("hello")
-        expect_error(a.request("MKDIR", st(d + "/a/f") + u32(0o755)), "EXISTS")
-        expect_error(a.request("MKDIR", st(d + "/a/f/x") + u32(0o755)), "NOT_A_DIRECTORY")
+        expect_error(a.request("MKDIR", st(d + "/a/f") + u32(0o755) + u8(0) + u32(0) + u32(0)), "EXISTS")
+        expect_error(a.request("MKDIR", st(d + "/a/f/x") + u32(0o755) + u8(0) + u32(0) + u32(0)), "NOT_A_DIRECTORY")
         os.symlink("/etc", d + "/a/link")
         m = a.request("STAT", st(d + "/a/f"))
         assert (m.type, m.f["type"], m.size, m.mode) == (T["STAT_RESULT"], 0, 5, 0o644), m
@@ -434,8 +467,8 @@ def test_stream_limit(a):
     try:
         ids = list(range(1000, 1000 + 1024))
         for i in ids:
-            a.send(i, "FILE_WRITE", st("%s/f%d" % (d, i)) + u32(0o644) + u8(0))
-        m = a.request("FILE_WRITE", st(d + "/over") + u32(0o644) + u8(0))
+            a.send(i, "FILE_WRITE", st("%s/f%d" % (d, i)) + u32(0o644) + u8(0) + u32(0) + u32(0))
+        m = a.request("FILE_WRITE", st(d + "/over") + u32(0o644) + u8(0) + u32(0) + u32(0))
         expect_error(m, "RESOURCE_EXHAUSTED")
         for i in ids:
             assert not a.pending(i), a.pending(i)
@@ -504,7 +537,7 @@ def test_identity_aborts_other_streams(a):
         pid2 = a.recv(s2).pid
         assert a.recv(s2).data == b"x\n"
         s3 = a.sid()  # a partial upload: its temporary file must go
-        a.send(s3, "FILE_WRITE", st(d + "/partial") + u32(0o644) + u8(0))
+        a.send(s3, "FILE_WRITE", st(d + "/partial") + u32(0o644) + u8(0) + u32(0) + u32(0))
         a.send(s3, "FILE_DATA", bts(b"half"))
         assert a.request("PING", u64(1)).type == T["PONG"]  # the upload is open
         assert len(os.listdir(d)) == 1, os.listdir(d)

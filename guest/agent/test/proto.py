@@ -182,10 +182,10 @@ class Agent:
     def identity(self, hostname, time_ns, seed, stream=None, timeout=10.0):
         return self.request("IDENTITY", st(hostname) + i64(time_ns) + bts(seed), stream=stream, timeout=timeout)
 
-    def exec_(self, argv, env=(), cwd="", timeout_ms=0, flags=0, rows=0, cols=0, stream=None):
+    def exec_(self, argv, env=(), cwd="", timeout_ms=0, flags=0, rows=0, cols=0, stream=None, uid=0, gid=0):
         s = stream or self.sid()
         self.send(s, "EXEC", strs(argv) + strs(list(env)) + st(cwd) + u32(timeout_ms) + u8(flags)
-                  + u16(rows) + u16(cols))
+                  + u16(rows) + u16(cols) + u32(uid) + u32(gid))
         return s
 
     def collect(self, s, timeout=30.0, credit=True):

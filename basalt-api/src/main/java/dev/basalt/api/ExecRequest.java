@@ -18,9 +18,11 @@ import java.util.regex.Pattern;
  * @param timeout   kill the process group after this long (exit status {@link ExitStatus.TimedOut});
  *                  null means no timeout
  * @param pty       run on a pseudo-terminal (stdout carries the terminal output, no stderr)
+ * @param user      the guest user it runs as (its uid, gid and that gid as its only group; the
+ *                  environment is the caller's to set: HOME, USER...); null runs it as root
  */
 public record ExecRequest(List<String> argv, Map<String, String> env, String cwd, byte[] stdin,
-                          Duration timeout, boolean pty) {
+                          Duration timeout, boolean pty, GuestUser user) {
 
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
@@ -62,32 +64,37 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String cwd
 
     /** A command with no env, cwd "/", no stdin, no timeout. */
     public static ExecRequest of(String... argv) {
-        return new ExecRequest(List.of(argv), Map.of(), "/", null, null, false);
+        return new ExecRequest(List.of(argv), Map.of(), "/", null, null, false, null);
     }
 
     /** A command with no env, cwd "/", no stdin, no timeout. */
     public static ExecRequest of(List<String> argv) {
-        return new ExecRequest(argv, Map.of(), "/", null, null, false);
+        return new ExecRequest(argv, Map.of(), "/", null, null, false, null);
     }
 
     public ExecRequest withEnv(Map<String, String> env) {
-        return new ExecRequest(argv, env, cwd, stdin, timeout, pty);
+        return new ExecRequest(argv, env, cwd, stdin, timeout, pty, user);
     }
 
     public ExecRequest withCwd(String cwd) {
-        return new ExecRequest(argv, env, cwd, stdin, timeout, pty);
+        return new ExecRequest(argv, env, cwd, stdin, timeout, pty, user);
     }
 
     public ExecRequest withStdin(byte[] stdin) {
-        return new ExecRequest(argv, env, cwd, stdin, timeout, pty);
+        return new ExecRequest(argv, env, cwd, stdin, timeout, pty, user);
     }
 
     public ExecRequest withTimeout(Duration timeout) {
-        return new ExecRequest(argv, env, cwd, stdin, timeout, pty);
+        return new ExecRequest(argv, env, cwd, stdin, timeout, pty, user);
     }
 
     public ExecRequest withPty(boolean pty) {
-        return new ExecRequest(argv, env, cwd, stdin, timeout, pty);
+        return new ExecRequest(argv, env, cwd, stdin, timeout, pty, user);
+    }
+
+    /** Runs as {@code user} (null: as root). */
+    public ExecRequest withUser(GuestUser user) {
+        return new ExecRequest(argv, env, cwd, stdin, timeout, pty, user);
     }
 
     @Override
@@ -98,18 +105,19 @@ public record ExecRequest(List<String> argv, Map<String, String> env, String cwd
     @Override
     public boolean equals(Object o) {
         return o instanceof ExecRequest r && argv.equals(r.argv) && env.equals(r.env) && cwd.equals(r.cwd)
-                && Arrays.equals(stdin, r.stdin) && Objects.equals(timeout, r.timeout) && pty == r.pty;
+                && Arrays.equals(stdin, r.stdin) && Objects.equals(timeout, r.timeout) && pty == r.pty
+                && Objects.equals(user, r.user);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(argv, env, cwd, Arrays.hashCode(stdin), timeout, pty);
+        return Objects.hash(argv, env, cwd, Arrays.hashCode(stdin), timeout, pty, user);
     }
 
     @Override
     public String toString() {
         return "ExecRequest[argv=" + argv + ", env=" + env.keySet() + ", cwd=" + cwd
                 + ", stdin=" + (stdin == null ? "none" : stdin.length + " bytes") + ", timeout=" + timeout
-                + ", pty=" + pty + "]";
+                + ", pty=" + pty + (user == null ? "" : ", user=" + user.uid() + ":" + user.gid()) + "]";
     }
 }

@@ -72,6 +72,11 @@ public abstract class ForwardingSandboxes implements Sandboxes {
     }
 
     @Override
+    public void writeFile(String id, String path, InputStream data, int mode, GuestUser owner) {
+        delegate.writeFile(id, path, data, mode, owner);
+    }
+
+    @Override
     public FileInfo readFile(String id, String path, OutputStream sink) {
         return delegate.readFile(id, path, sink);
     }
@@ -89,6 +94,11 @@ public abstract class ForwardingSandboxes implements Sandboxes {
     @Override
     public void mkdir(String id, String path) {
         delegate.mkdir(id, path);
+    }
+
+    @Override
+    public void mkdir(String id, String path, GuestUser owner) {
+        delegate.mkdir(id, path, owner);
     }
 
     @Override

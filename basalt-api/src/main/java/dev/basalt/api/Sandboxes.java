@@ -75,6 +75,13 @@ public interface Sandboxes extends AutoCloseable {
      */
     void writeFile(String id, String path, InputStream data, int mode);
 
+    /**
+     * Like {@link #writeFile(String, String, InputStream, int)}, done as {@code owner}: with its
+     * permissions (a directory it may not write is {@code PermissionDenied}), and the file and the
+     * parent directories it creates owned by it. A null owner is root. Only when READY or RUNNING.
+     */
+    void writeFile(String id, String path, InputStream data, int mode, GuestUser owner);
+
     /** Streams the guest file {@code path} into {@code sink}. Only when READY or RUNNING. */
     FileInfo readFile(String id, String path, OutputStream sink);
 
@@ -86,6 +93,9 @@ public interface Sandboxes extends AutoCloseable {
 
     /** Creates a guest directory and its parents (like mkdir -p). Only when READY or RUNNING. */
     void mkdir(String id, String path);
+
+    /** Like {@link #mkdir(String, String)}, done as {@code owner} (null: root). Only when READY or RUNNING. */
+    void mkdir(String id, String path, GuestUser owner);
 
     /** Removes a guest file or directory (recursively if asked). Only when READY or RUNNING. */
     void removeFile(String id, String path, boolean recursive);

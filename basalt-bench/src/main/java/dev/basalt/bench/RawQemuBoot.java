@@ -60,7 +60,7 @@ final class RawQemuBoot {
                     for (Decoded d : decoder.feed(toArray(buf))) {
                         if (d instanceof Frame f && f.message() instanceof Message.HelloReply) {
                             ch.write(ByteBuffer.wrap(FrameCodec.encode(new Frame(2, new Message.Exec(
-                                    List.of("true"), List.of(), "/", 0, java.util.Set.of(), 0, 0)))));
+                                    List.of("true"), List.of(), "/", 0, java.util.Set.of(), 0, 0, 0, 0)))));
                         }
                         if (d instanceof Frame f && f.message() instanceof Message.Exit) {
                             return (System.nanoTime() - start) / 1e9;

@@ -26,6 +26,6 @@ final class ExecOptions {
 
     ExecRequest toRequest(List<String> argv) {
         Duration timeout = timeoutSeconds == null ? null : Duration.ofMillis(Math.round(timeoutSeconds * 1000));
-        return new ExecRequest(argv, env, workdir, null, timeout, tty);
+        return new ExecRequest(argv, env, workdir, null, timeout, tty, null);
     }
 }

@@ -113,7 +113,7 @@ final class ExecRunner {
     static ExecSpec spec(ExecRequest request) {
         Duration timeout = request.timeout() == null ? Duration.ZERO : request.timeout();
         ExecSpec spec = new ExecSpec(request.argv(), request.env(), request.cwd(), timeout,
-                request.stdin() != null, false, 0, 0, false);
+                request.stdin() != null, false, 0, 0, false, request.user());
         return request.pty() ? spec.withPty(24, 80) : spec;
     }
 

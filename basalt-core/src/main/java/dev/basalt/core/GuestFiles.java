@@ -22,12 +22,12 @@ final class GuestFiles {
         this.timeout = timeout;
     }
 
-    void write(AgentClient agent, String path, InputStream data, int mode) {
+    void write(AgentClient agent, String path, InputStream data, int mode, dev.basalt.api.GuestUser owner) {
         if (mode < 0 || mode > 07777) {
             throw new BasaltException.InvalidArgument("file mode must be within 0..07777, got " + Integer.toOctalString(mode));
         }
         try {
-            agent.writeFile(path, mode, true, false, data, timeout);
+            agent.writeFile(path, mode, true, false, owner, data, timeout);
         } catch (UncheckedIOException e) {
             throw new BasaltException.InvalidArgument("upload of " + path + " failed reading the source: "
                     + e.getCause().getMessage() + " (the guest file was left unchanged)", e);
@@ -54,8 +54,8 @@ final class GuestFiles {
                 .toList();
     }
 
-    void mkdir(AgentClient agent, String path) {
-        agent.mkdir(path, 0755, timeout);
+    void mkdir(AgentClient agent, String path, dev.basalt.api.GuestUser owner) {
+        agent.mkdir(path, 0755, owner, timeout);
     }
 
     void remove(AgentClient agent, String path, boolean recursive) {

@@ -65,10 +65,10 @@ final class GuestOperations {
         }
     }
 
-    void writeFile(String id, String path, InputStream data, int mode) {
+    void writeFile(String id, String path, InputStream data, int mode, dev.basalt.api.GuestUser owner) {
         String p = GuestPaths.require(path);
         guest(id, "write " + p, agent -> {
-            files.write(agent, p, data, mode);
+            files.write(agent, p, data, mode, owner);
             return null;
         });
     }
@@ -88,10 +88,10 @@ final class GuestOperations {
         return guest(id, "list " + p, agent -> files.list(agent, p));
     }
 
-    void mkdir(String id, String path) {
+    void mkdir(String id, String path, dev.basalt.api.GuestUser owner) {
         String p = GuestPaths.require(path);
         guest(id, "mkdir " + p, agent -> {
-            files.mkdir(agent, p);
+            files.mkdir(agent, p, owner);
             return null;
         });
     }

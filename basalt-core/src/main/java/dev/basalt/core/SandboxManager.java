@@ -274,7 +274,12 @@ public final class SandboxManager implements Sandboxes {
 
     @Override
     public void writeFile(String id, String path, InputStream data, int mode) {
-        guest.writeFile(id, path, data, mode);
+        guest.writeFile(id, path, data, mode, null);
+    }
+
+    @Override
+    public void writeFile(String id, String path, InputStream data, int mode, dev.basalt.api.GuestUser owner) {
+        guest.writeFile(id, path, data, mode, owner);
     }
 
     @Override
@@ -294,7 +299,12 @@ public final class SandboxManager implements Sandboxes {
 
     @Override
     public void mkdir(String id, String path) {
-        guest.mkdir(id, path);
+        guest.mkdir(id, path, null);
+    }
+
+    @Override
+    public void mkdir(String id, String path, dev.basalt.api.GuestUser owner) {
+        guest.mkdir(id, path, owner);
     }
 
     @Override

@@ -155,12 +155,24 @@ public final class ProtoMapper {
         if (r.timeout() != null) {
             b.setTimeout(duration(r.timeout()));
         }
+        if (r.user() != null) {
+            b.setUser(toProto(r.user()));
+        }
         return b.build();
     }
 
     public static ExecRequest fromProto(Command c) {
         return new ExecRequest(c.getArgvList(), c.getEnvMap(), c.getCwd(), c.hasStdin() ? c.getStdin().toByteArray() : null,
-                c.hasTimeout() ? duration(c.getTimeout()) : null, c.getPty());
+                c.hasTimeout() ? duration(c.getTimeout()) : null, c.getPty(), c.hasUser() ? fromProto(c.getUser()) : null);
+    }
+
+    public static dev.basalt.grpc.v1.GuestUser toProto(dev.basalt.api.GuestUser u) {
+        return dev.basalt.grpc.v1.GuestUser.newBuilder().setUid(u.uid()).setGid(u.gid()).build();
+    }
+
+    /** @throws BasaltException.InvalidArgument for ids above 2^31-1 */
+    public static dev.basalt.api.GuestUser fromProto(dev.basalt.grpc.v1.GuestUser u) {
+        return new dev.basalt.api.GuestUser(u.getUid(), u.getGid());
     }
 
     public static dev.basalt.grpc.v1.ExitStatus toProto(ExitStatus e, Duration ran) {

@@ -245,7 +245,12 @@ public final class RemoteSandboxes implements Sandboxes {
 
     @Override
     public void writeFile(String id, String path, InputStream data, int mode) {
-        Uploads.upload(async, id, path, data, mode);
+        Uploads.upload(async, id, path, data, mode, null);
+    }
+
+    @Override
+    public void writeFile(String id, String path, InputStream data, int mode, dev.basalt.api.GuestUser owner) {
+        Uploads.upload(async, id, path, data, mode, owner);
     }
 
     @Override
@@ -290,6 +295,15 @@ public final class RemoteSandboxes implements Sandboxes {
     @Override
     public void mkdir(String id, String path) {
         call(() -> sandboxes.mkdir(MkdirRequest.newBuilder().setId(id).setPath(path).build()));
+    }
+
+    @Override
+    public void mkdir(String id, String path, dev.basalt.api.GuestUser owner) {
+        MkdirRequest.Builder b = MkdirRequest.newBuilder().setId(id).setPath(path);
+        if (owner != null) {
+            b.setOwner(ProtoMapper.toProto(owner));
+        }
+        call(() -> sandboxes.mkdir(b.build()));
     }
 
     @Override

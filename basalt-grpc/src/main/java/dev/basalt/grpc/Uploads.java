@@ -17,7 +17,8 @@ final class Uploads {
     private Uploads() {
     }
 
-    static long upload(SandboxServiceGrpc.SandboxServiceStub stub, String id, String path, InputStream data, int mode) {
+    static long upload(SandboxServiceGrpc.SandboxServiceStub stub, String id, String path, InputStream data, int mode,
+                       dev.basalt.api.GuestUser owner) {
         CompletableFuture<UploadResponse> result = new CompletableFuture<>();
         CompletableFuture<SendWindow<UploadRequest>> windowRef = new CompletableFuture<>();
         stub.upload(new ClientResponseObserver<UploadRequest, UploadResponse>() {
@@ -49,7 +50,11 @@ final class Uploads {
         });
         SendWindow<UploadRequest> window = windowRef.join();
         try {
-            window.send(UploadRequest.newBuilder().setHeader(UploadHeader.newBuilder().setId(id).setPath(path).setMode(mode)).build());
+            UploadHeader.Builder header = UploadHeader.newBuilder().setId(id).setPath(path).setMode(mode);
+            if (owner != null) {
+                header.setOwner(ProtoMapper.toProto(owner));
+            }
+            window.send(UploadRequest.newBuilder().setHeader(header).build());
             byte[] buffer = new byte[RemoteSandboxes.UPLOAD_CHUNK];
             while (true) {
                 int n = data.readNBytes(buffer, 0, buffer.length);

@@ -33,6 +33,8 @@ public final class CanonicalText {
                 field(sb, "flags", m.flagBits());
                 field(sb, "rows", m.rows());
                 field(sb, "cols", m.cols());
+                field(sb, "uid", m.uid());
+                field(sb, "gid", m.gid());
             }
             case Message.Stdin m -> hex(sb, m.data());
             case Message.Signal m -> field(sb, "signo", m.signo());
@@ -44,6 +46,8 @@ public final class CanonicalText {
                 strField(sb, "path", m.path());
                 field(sb, "mode", m.mode());
                 field(sb, "flags", m.flagBits());
+                field(sb, "uid", m.uid());
+                field(sb, "gid", m.gid());
             }
             case Message.FileData m -> hex(sb, m.data());
             case Message.FileRead m -> strField(sb, "path", m.path());
@@ -52,6 +56,9 @@ public final class CanonicalText {
             case Message.Mkdir m -> {
                 strField(sb, "path", m.path());
                 field(sb, "mode", m.mode());
+                field(sb, "flags", m.asUser() ? 1 : 0);
+                field(sb, "uid", m.uid());
+                field(sb, "gid", m.gid());
             }
             case Message.Remove m -> {
                 strField(sb, "path", m.path());

@@ -7,7 +7,9 @@ public enum ExecFlag {
     /** Run on a new pseudo-terminal. */
     PTY(0x02),
     /** Do not start from the agent's default environment. */
-    CLEAR_ENV(0x04);
+    CLEAR_ENV(0x04),
+    /** Run as the message's {@code uid} / {@code gid} (else as the agent's user, root). */
+    USER(0x08);
 
     private final int bit;
 

@@ -51,16 +51,16 @@ public final class FrameCodec {
             case Message.Hello m -> 4;
             case Message.Ping m -> 8;
             case Message.Window m -> 4;
-            case Message.Exec m -> strsSize(m.argv()) + strsSize(m.env()) + strSize(m.cwd()) + 4 + 1 + 2 + 2;
+            case Message.Exec m -> strsSize(m.argv()) + strsSize(m.env()) + strSize(m.cwd()) + 4 + 1 + 2 + 2 + 4 + 4;
             case Message.Stdin m -> 4 + m.data().length();
             case Message.Signal m -> 4;
             case Message.Resize m -> 4;
-            case Message.FileWrite m -> strSize(m.path()) + 4 + 1;
+            case Message.FileWrite m -> strSize(m.path()) + 4 + 1 + 4 + 4;
             case Message.FileData m -> 4 + m.data().length();
             case Message.FileRead m -> strSize(m.path());
             case Message.Stat m -> strSize(m.path());
             case Message.ListDir m -> strSize(m.path());
-            case Message.Mkdir m -> strSize(m.path()) + 4;
+            case Message.Mkdir m -> strSize(m.path()) + 4 + 1 + 4 + 4;
             case Message.Remove m -> strSize(m.path()) + 1;
             case Message.Rename m -> strSize(m.from()) + strSize(m.to());
             case Message.Identity m -> strSize(m.hostname()) + 8 + 4 + m.seed().length();
@@ -130,14 +130,15 @@ public final class FrameCodec {
                 putStrs(b, m.env());
                 putStr(b, m.cwd());
                 b.putInt((int) m.timeoutMs()).put((byte) m.flagBits())
-                        .putShort((short) m.rows()).putShort((short) m.cols());
+                        .putShort((short) m.rows()).putShort((short) m.cols())
+                        .putInt((int) m.uid()).putInt((int) m.gid());
             }
             case Message.Stdin m -> putBytes(b, m.data());
             case Message.Signal m -> b.putInt(m.signo());
             case Message.Resize m -> b.putShort((short) m.rows()).putShort((short) m.cols());
             case Message.FileWrite m -> {
                 putStr(b, m.path());
-                b.putInt((int) m.mode()).put((byte) m.flagBits());
+                b.putInt((int) m.mode()).put((byte) m.flagBits()).putInt((int) m.uid()).putInt((int) m.gid());
             }
             case Message.FileData m -> putBytes(b, m.data());
             case Message.FileRead m -> putStr(b, m.path());
@@ -145,7 +146,7 @@ public final class FrameCodec {
             case Message.ListDir m -> putStr(b, m.path());
             case Message.Mkdir m -> {
                 putStr(b, m.path());
-                b.putInt((int) m.mode());
+                b.putInt((int) m.mode()).put((byte) (m.asUser() ? 1 : 0)).putInt((int) m.uid()).putInt((int) m.gid());
             }
             case Message.Remove m -> {
                 putStr(b, m.path());
@@ -267,8 +268,10 @@ public final class FrameCodec {
                 int flags = r.u8("flags");
                 int rows = r.u16("rows");
                 int cols = r.u16("cols");
-                checkFlags(flags, 0x07, "EXEC");
-                yield new Message.Exec(argv, env, cwd, timeout, Message.Exec.flagsOf(flags), rows, cols);
+                long uid = r.u32("uid");
+                long gid = r.u32("gid");
+                checkFlags(flags, 0x0F, "EXEC");
+                yield new Message.Exec(argv, env, cwd, timeout, Message.Exec.flagsOf(flags), rows, cols, uid, gid);
             }
             case STDIN -> new Message.Stdin(r.bytes("data"));
             case STDIN_CLOSE -> new Message.StdinClose();
@@ -278,15 +281,25 @@ public final class FrameCodec {
                 String path = r.str("path");
                 long mode = r.u32("mode");
                 int flags = r.u8("flags");
-                checkFlags(flags, 0x03, "FILE_WRITE");
-                yield new Message.FileWrite(path, mode, Message.FileWrite.flagsOf(flags));
+                long uid = r.u32("uid");
+                long gid = r.u32("gid");
+                checkFlags(flags, 0x07, "FILE_WRITE");
+                yield new Message.FileWrite(path, mode, Message.FileWrite.flagsOf(flags), uid, gid);
             }
             case FILE_DATA -> new Message.FileData(r.bytes("data"));
             case FILE_END -> new Message.FileEnd();
             case FILE_READ -> new Message.FileRead(r.str("path"));
             case STAT -> new Message.Stat(r.str("path"));
             case LIST -> new Message.ListDir(r.str("path"));
-            case MKDIR -> new Message.Mkdir(r.str("path"), r.u32("mode"));
+            case MKDIR -> {
+                String path = r.str("path");
+                long mode = r.u32("mode");
+                int flags = r.u8("flags");
+                long uid = r.u32("uid");
+                long gid = r.u32("gid");
+                checkFlags(flags, 0x01, "MKDIR");
+                yield new Message.Mkdir(path, mode, flags == 1, uid, gid);
+            }
             case REMOVE -> new Message.Remove(r.str("path"), r.bool("recursive"));
             case RENAME -> new Message.Rename(r.str("from"), r.str("to"));
             case SHUTDOWN -> new Message.Shutdown();

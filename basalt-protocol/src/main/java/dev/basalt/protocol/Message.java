@@ -47,10 +47,11 @@ public sealed interface Message {
 
     /**
      * {@code EXEC}: starts a process. An empty {@code argv} is a valid frame that the agent
-     * rejects with {@code INVALID_ARGUMENT}; {@code timeoutMs} is a u32 (0 = none).
+     * rejects with {@code INVALID_ARGUMENT}; {@code timeoutMs} is a u32 (0 = none); {@code uid} and
+     * {@code gid} (u32) are the user it runs as with {@link ExecFlag#USER}, else 0.
      */
     record Exec(List<String> argv, List<String> env, String cwd, long timeoutMs, Set<ExecFlag> flags,
-                int rows, int cols) implements Message {
+                int rows, int cols, long uid, long gid) implements Message {
         public Exec {
             argv = Checks.strs("argv", argv);
             env = Checks.strs("env", env);
@@ -59,6 +60,8 @@ public sealed interface Message {
             flags = Set.copyOf(Objects.requireNonNull(flags, "flags"));
             Checks.u16("rows", rows);
             Checks.u16("cols", cols);
+            Checks.u32("uid", uid);
+            Checks.u32("gid", gid);
         }
 
         /** True when {@code flag} is set. */
@@ -103,12 +106,17 @@ public sealed interface Message {
         }
     }
 
-    /** {@code FILE_WRITE}: opens {@code path} for writing with permission bits {@code mode} (u32). */
-    record FileWrite(String path, long mode, Set<FileWriteFlag> flags) implements Message {
+    /**
+     * {@code FILE_WRITE}: opens {@code path} for writing with permission bits {@code mode} (u32), as
+     * {@code uid} / {@code gid} (u32) with {@link FileWriteFlag#USER}, else as root (and 0).
+     */
+    record FileWrite(String path, long mode, Set<FileWriteFlag> flags, long uid, long gid) implements Message {
         public FileWrite {
             Checks.str("path", path);
             Checks.u32("mode", mode);
             flags = Set.copyOf(Objects.requireNonNull(flags, "flags"));
+            Checks.u32("uid", uid);
+            Checks.u32("gid", gid);
         }
 
         /** The flags byte. */
@@ -157,11 +165,21 @@ public sealed interface Message {
         }
     }
 
-    /** {@code MKDIR}: creates a directory and its parents with {@code mode} (u32). */
-    record Mkdir(String path, long mode) implements Message {
+    /**
+     * {@code MKDIR}: creates a directory and its parents with {@code mode} (u32); with
+     * {@code asUser} (flag 0x01) as {@code uid} / {@code gid} (u32): its permissions, owned by it.
+     */
+    record Mkdir(String path, long mode, boolean asUser, long uid, long gid) implements Message {
         public Mkdir {
             Checks.str("path", path);
             Checks.u32("mode", mode);
+            Checks.u32("uid", uid);
+            Checks.u32("gid", gid);
+        }
+
+        /** As root. */
+        public Mkdir(String path, long mode) {
+            this(path, mode, false, 0, 0);
         }
     }
 

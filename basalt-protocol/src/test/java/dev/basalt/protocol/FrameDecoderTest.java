@@ -24,7 +24,7 @@ class FrameDecoderTest {
         return List.of(
                 new Frame(1, new Message.Hello(1)),
                 new Frame(2, new Message.Exec(List.of("sh", "-c", "echo é"), List.of("A=1"), "/tmp", 10,
-                        Set.of(ExecFlag.STDIN, ExecFlag.PTY), 24, 80)),
+                        Set.of(ExecFlag.STDIN, ExecFlag.PTY, ExecFlag.USER), 24, 80, 1000, 1000)),
                 new Frame(3, new Message.Stdout(new byte[70_000])),
                 new Frame(4, new Message.DirEntries(List.of(new DirEntry("x", FileType.FILE, 0644, 1, 2)))),
                 new Frame(5, new Message.Exit(ExitKind.SIGNALED, 9)));

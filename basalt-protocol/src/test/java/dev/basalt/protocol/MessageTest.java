@@ -19,7 +19,7 @@ class MessageTest {
         assertThatThrownBy(() -> new Message.Resize(-1, 0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new Message.FileData(new byte[Protocol.MAX_PAYLOAD]))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new Message.Exec(List.of("a\0"), List.of(), "", 0, Set.of(), 0, 0))
+        assertThatThrownBy(() -> new Message.Exec(List.of("a\0"), List.of(), "", 0, Set.of(), 0, 0, 0, 0))
                 .hasMessageContaining("argv[0]");
     }
 

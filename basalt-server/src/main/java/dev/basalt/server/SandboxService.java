@@ -381,7 +381,8 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
             UploadStream data = new UploadStream(in, MAX_CHUNK);
             try {
                 sandboxes.writeFile(Validation.id(header.getId()), header.getPath(), data,
-                        header.getMode() == 0 ? 0644 : Validation.mode(header.getMode()));
+                        header.getMode() == 0 ? 0644 : Validation.mode(header.getMode()),
+                        header.hasOwner() ? ProtoMapper.fromProto(header.getOwner()) : null);
             } catch (RuntimeException e) {
                 throw data.violation() != null ? data.violation() : e;
             }
@@ -447,7 +448,8 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
     @Override
     public void mkdir(MkdirRequest request, StreamObserver<MkdirResponse> observer) {
         unary(observer, () -> {
-            sandboxes.mkdir(Validation.id(request.getId()), request.getPath());
+            sandboxes.mkdir(Validation.id(request.getId()), request.getPath(),
+                    request.hasOwner() ? ProtoMapper.fromProto(request.getOwner()) : null);
             return MkdirResponse.getDefaultInstance();
         });
     }

@@ -90,10 +90,10 @@ public final class Envd implements AutoCloseable {
         }
         try {
             if (path.equals("/files")) {
-                GuestUser user = users.resolve(sandboxId, HttpJson.first(HttpJson.query(exchange), "username"));
+                PasswdEntry user = users.resolve(sandboxId, HttpJson.first(HttpJson.query(exchange), "username"));
                 files.serve(exchange, new EnvdContext(record, user));
             } else if (rpc) {
-                GuestUser user = users.resolve(sandboxId, basicUser(exchange.getRequestHeaders().getFirst("Authorization")));
+                PasswdEntry user = users.resolve(sandboxId, basicUser(exchange.getRequestHeaders().getFirst("Authorization")));
                 router.serve(exchange, new EnvdContext(record, user));
             } else if (path.startsWith("/process.") || path.startsWith("/filesystem.")) {
                 router.serve(exchange, null);   // answers unimplemented

@@ -9,7 +9,7 @@ import dev.basalt.e2b.E2bSandbox;
  * @param user    the guest user named by the request ({@code Authorization: Basic} or {@code ?username=}),
  *                or the default user
  */
-public record EnvdContext(E2bSandbox sandbox, GuestUser user) {
+public record EnvdContext(E2bSandbox sandbox, PasswdEntry user) {
     public String sandboxId() {
         return sandbox.sandboxId();
     }

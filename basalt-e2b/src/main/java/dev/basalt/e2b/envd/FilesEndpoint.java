@@ -28,7 +28,8 @@ import org.apache.james.mime4j.stream.RawFieldParser;
  * envd's {@code /files}: GET streams a guest file (gzip if the client accepts it), POST writes
  * files from a multipart form (parts named {@code file}; the path is the {@code path} parameter or
  * the part's file name) or from a raw {@code application/octet-stream} body (gzip-encoded or not).
- * Writes are atomic and create missing parent directories. Errors use envd's body
+ * Writes are atomic, done as the request's user (its permissions; the file and the parent
+ * directories they create owned by it) and create missing parent directories. Errors use envd's body
  * ({@code {"code", "message"}}) and statuses (400, 404, 507).
  */
 final class FilesEndpoint {
@@ -216,7 +217,7 @@ final class FilesEndpoint {
     }
 
     private Written write(EnvdContext ctx, String path, InputStream data) {
-        port.writeFile(ctx.sandboxId(), path, data, FILE_MODE);
+        port.writeFile(ctx.sandboxId(), path, data, FILE_MODE, ctx.user().asGuestUser());
         return new Written(path, GuestPaths.name(path), "file");
     }
 

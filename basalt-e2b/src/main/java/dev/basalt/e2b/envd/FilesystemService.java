@@ -27,7 +27,8 @@ import java.util.List;
 /**
  * envd's {@code filesystem.Filesystem} over the port's file operations: Stat, MakeDir, Move,
  * ListDir, Remove, WatchDir and the polled watchers (CreateWatcher, GetWatcherEvents,
- * RemoveWatcher). Paths may be relative to the user's home.
+ * RemoveWatcher). Paths may be relative to the user's home; directories are made as the user
+ * (MakeDir, Move's missing parents); the rest runs as root.
  */
 final class FilesystemService {
     static final String SERVICE = "filesystem.Filesystem";
@@ -86,7 +87,7 @@ final class FilesystemService {
             }
             throw new BasaltException.InvalidArgument("path already exists but it is not a directory: " + path);
         } catch (BasaltException.NotFound e) {
-            port.mkdir(ctx.sandboxId(), path);
+            port.mkdir(ctx.sandboxId(), path, ctx.user().asGuestUser());
         }
         return new EntryResponse(entry(ctx, path));
     }
@@ -95,7 +96,7 @@ final class FilesystemService {
         EnvdContext ctx = call.context();
         String source = ctx.resolve(request.source());
         String destination = ctx.resolve(request.destination());
-        port.mkdir(ctx.sandboxId(), GuestPaths.parent(destination));
+        port.mkdir(ctx.sandboxId(), GuestPaths.parent(destination), ctx.user().asGuestUser());
         try {
             port.rename(ctx.sandboxId(), source, destination);
         } catch (BasaltException.NotFound e) {

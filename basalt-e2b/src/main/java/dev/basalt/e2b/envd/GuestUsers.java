@@ -17,7 +17,7 @@ final class GuestUsers {
     private static final long CACHE_NANOS = 5_000_000_000L;
     private static final int MAX_PASSWD_BYTES = 1 << 20;
 
-    private record Cached(Map<String, GuestUser> users, long readAt) {
+    private record Cached(Map<String, PasswdEntry> users, long readAt) {
     }
 
     private final Sandboxes port;
@@ -32,30 +32,30 @@ final class GuestUsers {
      *
      * @throws BasaltException.NotFound if the named user does not exist in the guest
      */
-    GuestUser resolve(String sandboxId, String name) {
-        Map<String, GuestUser> users = users(sandboxId);
+    PasswdEntry resolve(String sandboxId, String name) {
+        Map<String, PasswdEntry> users = users(sandboxId);
         if (name == null || name.isEmpty()) {
-            return users.getOrDefault(DEFAULT_USER, users.getOrDefault("root", GuestUser.ROOT));
+            return users.getOrDefault(DEFAULT_USER, users.getOrDefault("root", PasswdEntry.ROOT));
         }
-        GuestUser.checkName(name);
-        GuestUser user = users.get(name);
+        PasswdEntry.checkName(name);
+        PasswdEntry user = users.get(name);
         if (user == null) {
             if (name.equals("root")) {
-                return GuestUser.ROOT;
+                return PasswdEntry.ROOT;
             }
             throw new BasaltException.NotFound("user '" + name + "' does not exist in sandbox " + sandboxId);
         }
         return user;
     }
 
-    private Map<String, GuestUser> users(String sandboxId) {
+    private Map<String, PasswdEntry> users(String sandboxId) {
         Cached cached = cache.get(sandboxId);
         long now = System.nanoTime();
         if (cached != null && now - cached.readAt() < CACHE_NANOS) {
             return cached.users();
         }
         ByteArrayOutputStream passwd = new ByteArrayOutputStream();
-        Map<String, GuestUser> users = new HashMap<>();
+        Map<String, PasswdEntry> users = new HashMap<>();
         try {
             port.readFile(sandboxId, "/etc/passwd", new java.io.OutputStream() {
                 @Override
@@ -72,7 +72,7 @@ final class GuestUsers {
                 }
             });
             for (String line : passwd.toString(StandardCharsets.UTF_8).split("\n")) {
-                GuestUser user = GuestUser.parse(line);
+                PasswdEntry user = PasswdEntry.parse(line);
                 if (user != null) {
                     users.putIfAbsent(user.name(), user);
                 }

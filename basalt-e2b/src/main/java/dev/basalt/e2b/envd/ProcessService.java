@@ -30,7 +30,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * envd's {@code process.Process} over the port's interactive processes: Start, Connect, List,
- * SendInput, CloseStdin, SendSignal and Update. A started process runs until it exits, whatever
+ * SendInput, CloseStdin, SendSignal and Update. Commands run as the call's user, with its login
+ * environment (HOME, USER, LOGNAME, SHELL), under the sandbox's envVars and the call's envs. A started process runs until it exits, whatever
  * happens to the streams watching it; the Start call's {@code Connect-Timeout-Ms} is its time
  * limit (the process group is killed when it passes), as in envd.
  */
@@ -73,12 +74,13 @@ final class ProcessService {
         List<String> argv = new ArrayList<>();
         argv.add(config.cmd());
         argv.addAll(config.args());
-        Map<String, String> env = new HashMap<>(ctx.sandbox().envVars());
+        Map<String, String> env = new HashMap<>(ctx.user().loginEnv());
+        env.putAll(ctx.sandbox().envVars());
         env.putAll(config.envs());
         String cwd = config.cwd() == null || config.cwd().isEmpty() ? ctx.user().home() : ctx.resolve(config.cwd());
         boolean pty = request.pty() != null;
         ExecRequest exec = new ExecRequest(argv, env, cwd, null, call.timeout().filter(t -> !t.isZero())
-                .map(t -> t.compareTo(MAX_TIMEOUT) > 0 ? MAX_TIMEOUT : t).orElse(null), pty);
+                .map(t -> t.compareTo(MAX_TIMEOUT) > 0 ? MAX_TIMEOUT : t).orElse(null), pty, ctx.user().asGuestUser());
         TrackedProcess tracked = new TrackedProcess(config, request.tag(), pty);
         ExecProcess process;
         try {

@@ -32,12 +32,14 @@ class EnvdPiecesTest {
 
     @Test
     void passwdLinesAndUserNames() {
-        GuestUser user = GuestUser.parse("user:x:1000:1001:A User:/home/user:/bin/bash");
-        assertThat(user).isEqualTo(new GuestUser("user", 1000, 1001, "/home/user", "/bin/bash"));
-        assertThat(GuestUser.parse("broken:x:abc:0::/:/bin/sh")).isNull();
-        assertThat(GuestUser.parse("short:x:1")).isNull();
-        assertThatThrownBy(() -> GuestUser.checkName("../etc")).isInstanceOf(BasaltException.InvalidArgument.class);
-        assertThatThrownBy(() -> GuestUser.checkName("Root")).isInstanceOf(BasaltException.InvalidArgument.class);
+        PasswdEntry user = PasswdEntry.parse("user:x:1000:1001:A User:/home/user:/bin/bash");
+        assertThat(user).isEqualTo(new PasswdEntry("user", 1000, 1001, "/home/user", "/bin/bash"));
+        assertThat(user.asGuestUser()).isEqualTo(new dev.basalt.api.GuestUser(1000, 1001));
+        assertThat(PasswdEntry.ROOT.asGuestUser()).isNull();
+        assertThat(PasswdEntry.parse("broken:x:abc:0::/:/bin/sh")).isNull();
+        assertThat(PasswdEntry.parse("short:x:1")).isNull();
+        assertThatThrownBy(() -> PasswdEntry.checkName("../etc")).isInstanceOf(BasaltException.InvalidArgument.class);
+        assertThatThrownBy(() -> PasswdEntry.checkName("Root")).isInstanceOf(BasaltException.InvalidArgument.class);
         assertThat(Envd.basicUser("Basic dXNlcjo=")).isEqualTo("user");
         assertThat(Envd.basicUser(null)).isNull();
         assertThatThrownBy(() -> Envd.basicUser("Basic !!!")).isInstanceOf(BasaltException.InvalidArgument.class);

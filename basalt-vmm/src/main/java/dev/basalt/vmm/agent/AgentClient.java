@@ -109,7 +109,16 @@ public final class AgentClient implements AutoCloseable {
      * {@code append} the file is replaced atomically.
      */
     public void writeFile(String path, int mode, boolean mkdirs, boolean append, InputStream data, Duration timeout) {
-        FileTransfers.write(channel, path, mode, mkdirs, append, data, timeout);
+        FileTransfers.write(channel, path, mode, mkdirs, append, null, data, timeout);
+    }
+
+    /**
+     * Like {@link #writeFile(String, int, boolean, boolean, InputStream, Duration)}, done as
+     * {@code owner} (null: root): its permissions, and the file and directories it creates owned by it.
+     */
+    public void writeFile(String path, int mode, boolean mkdirs, boolean append, dev.basalt.api.GuestUser owner,
+                          InputStream data, Duration timeout) {
+        FileTransfers.write(channel, path, mode, mkdirs, append, owner, data, timeout);
     }
 
     /** Downloads the regular file at {@code path} into {@code sink}; returns its metadata. */
@@ -131,7 +140,14 @@ public final class AgentClient implements AutoCloseable {
 
     /** Creates directory {@code path} and missing parents (like {@code mkdir -p}). */
     public void mkdir(String path, int mode, Duration timeout) {
-        channel.call("mkdir " + path, new Message.Mkdir(path, mode), timeout, Message.Ok.class);
+        mkdir(path, mode, null, timeout);
+    }
+
+    /** Like {@link #mkdir(String, int, Duration)}, done as {@code owner} (null: root). */
+    public void mkdir(String path, int mode, dev.basalt.api.GuestUser owner, Duration timeout) {
+        Message.Mkdir request = owner == null ? new Message.Mkdir(path, mode)
+                : new Message.Mkdir(path, mode, true, owner.uid(), owner.gid());
+        channel.call("mkdir " + path, request, timeout, Message.Ok.class);
     }
 
     /** Removes a file, symlink or empty directory; with {@code recursive} a whole tree. */

@@ -23,9 +23,11 @@ import java.util.Objects;
  * @param rows        PTY rows (u16)
  * @param cols        PTY columns (u16)
  * @param clearEnv    start from an empty environment instead of the agent's defaults
+ * @param user        the guest user it runs as; null for the agent's own (root)
  */
 public record ExecSpec(List<String> argv, Map<String, String> env, String cwd, Duration timeout,
-                       boolean stdinStream, boolean pty, int rows, int cols, boolean clearEnv) {
+                       boolean stdinStream, boolean pty, int rows, int cols, boolean clearEnv,
+                       dev.basalt.api.GuestUser user) {
 
     public ExecSpec {
         argv = List.copyOf(Objects.requireNonNull(argv, "argv"));
@@ -56,7 +58,7 @@ public record ExecSpec(List<String> argv, Map<String, String> env, String cwd, D
 
     /** Runs {@code argv} in {@code /} with the default environment, no timeout, no stdin, no PTY. */
     public static ExecSpec of(String... argv) {
-        return new ExecSpec(List.of(argv), Map.of(), "", Duration.ZERO, false, false, 0, 0, false);
+        return new ExecSpec(List.of(argv), Map.of(), "", Duration.ZERO, false, false, 0, 0, false, null);
     }
 
     /** Runs {@code /bin/sh -c script}. */
@@ -66,32 +68,37 @@ public record ExecSpec(List<String> argv, Map<String, String> env, String cwd, D
 
     /** A copy with environment {@code newEnv}. */
     public ExecSpec withEnv(Map<String, String> newEnv) {
-        return new ExecSpec(argv, newEnv, cwd, timeout, stdinStream, pty, rows, cols, clearEnv);
+        return new ExecSpec(argv, newEnv, cwd, timeout, stdinStream, pty, rows, cols, clearEnv, user);
     }
 
     /** A copy running in {@code newCwd}. */
     public ExecSpec withCwd(String newCwd) {
-        return new ExecSpec(argv, env, newCwd, timeout, stdinStream, pty, rows, cols, clearEnv);
+        return new ExecSpec(argv, env, newCwd, timeout, stdinStream, pty, rows, cols, clearEnv, user);
     }
 
     /** A copy the agent kills after {@code newTimeout} (ZERO = never). */
     public ExecSpec withTimeout(Duration newTimeout) {
-        return new ExecSpec(argv, env, cwd, newTimeout, stdinStream, pty, rows, cols, clearEnv);
+        return new ExecSpec(argv, env, cwd, newTimeout, stdinStream, pty, rows, cols, clearEnv, user);
     }
 
     /** A copy that streams stdin. */
     public ExecSpec withStdin() {
-        return new ExecSpec(argv, env, cwd, timeout, true, pty, rows, cols, clearEnv);
+        return new ExecSpec(argv, env, cwd, timeout, true, pty, rows, cols, clearEnv, user);
     }
 
     /** A copy on a PTY of {@code newRows}×{@code newCols}. */
     public ExecSpec withPty(int newRows, int newCols) {
-        return new ExecSpec(argv, env, cwd, timeout, stdinStream, true, newRows, newCols, clearEnv);
+        return new ExecSpec(argv, env, cwd, timeout, stdinStream, true, newRows, newCols, clearEnv, user);
+    }
+
+    /** A copy that runs as {@code newUser} (null: root). */
+    public ExecSpec withUser(dev.basalt.api.GuestUser newUser) {
+        return new ExecSpec(argv, env, cwd, timeout, stdinStream, pty, rows, cols, clearEnv, newUser);
     }
 
     /** A copy that starts from an empty environment. */
     public ExecSpec withClearEnv() {
-        return new ExecSpec(argv, env, cwd, timeout, stdinStream, pty, rows, cols, true);
+        return new ExecSpec(argv, env, cwd, timeout, stdinStream, pty, rows, cols, true, user);
     }
 
     /** The {@code EXEC} request for this spec. */
@@ -108,7 +115,11 @@ public record ExecSpec(List<String> argv, Map<String, String> env, String cwd, D
         if (clearEnv) {
             flags.add(ExecFlag.CLEAR_ENV);
         }
-        return new Message.Exec(argv, vars, cwd, timeout.toMillis(), flags, rows, cols);
+        if (user != null) {
+            flags.add(ExecFlag.USER);
+        }
+        return new Message.Exec(argv, vars, cwd, timeout.toMillis(), flags, rows, cols,
+                user == null ? 0 : user.uid(), user == null ? 0 : user.gid());
     }
 
     private static String noNul(String what, String s) {

@@ -18,7 +18,7 @@ final class FileTransfers {
     }
 
     static void write(AgentChannel client, String path, int mode, boolean mkdirs, boolean append,
-                      InputStream data, Duration timeout) {
+                      dev.basalt.api.GuestUser owner, InputStream data, Duration timeout) {
         EnumSet<FileWriteFlag> flags = EnumSet.noneOf(FileWriteFlag.class);
         if (mkdirs) {
             flags.add(FileWriteFlag.MKDIRS);
@@ -26,7 +26,11 @@ final class FileTransfers {
         if (append) {
             flags.add(FileWriteFlag.APPEND);
         }
-        Message.FileWrite request = new Message.FileWrite(path, mode, flags);
+        if (owner != null) {
+            flags.add(FileWriteFlag.USER);
+        }
+        Message.FileWrite request = new Message.FileWrite(path, mode, flags, owner == null ? 0 : owner.uid(),
+                owner == null ? 0 : owner.gid());
         Deadline deadline = Deadline.in(timeout, "write file " + path);
         WriteHandler handler = new WriteHandler("write file " + path);
         int id = client.open(handler);
