@@ -25,7 +25,7 @@ public final class Main implements Callable<Integer> {
             description = "Write the results into docs/BENCHMARKS.md (default: ${DEFAULT-VALUE}).")
     boolean record;
 
-    @Option(names = "--only", description = "Run only this group: e2b (E2B's SDK against basaltd).")
+    @Option(names = "--only", description = "Run only this group: e2b (E2B's SDK against basaltd) or pause (pause and resume).")
     String only;
 
     @Option(names = "--docs", description = "The BENCHMARKS.md to update.", defaultValue = "docs/BENCHMARKS.md")
@@ -54,12 +54,18 @@ public final class Main implements Callable<Integer> {
     }
 
     private void runAll(QemuHypervisor qemu, ManagerConfig config, Report report, Path work) throws Exception {
-        if (only != null && !only.equals("e2b")) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--only takes e2b, got '" + only + "'");
+        if (only != null && !only.equals("e2b") && !only.equals("pause")) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--only takes e2b or pause, got '" + only + "'");
         }
         if (only != null) {
             System.out.printf("Basalt benchmarks (%s only) — accel %s%n%n", only, qemu.accel().id());
-            new E2bBench(qemu, config, repo()).run(report);
+            if (only.equals("e2b")) {
+                new E2bBench(qemu, config, repo()).run(report);
+            } else {
+                try (SandboxManager manager = new SandboxManager(config, qemu)) {
+                    new PauseBench(manager).run(report);
+                }
+            }
             return;
         }
         try (SandboxManager manager = new SandboxManager(config, qemu)) {
@@ -80,6 +86,7 @@ public final class Main implements Callable<Integer> {
             }
             new ConcurrencyBench(manager, 8).run(report);
             new GrpcBench(manager).run(report);
+            new PauseBench(manager).run(report);
         }
         if (only == null || only.equals("e2b")) {
             new E2bBench(qemu, config, repo()).run(report);
