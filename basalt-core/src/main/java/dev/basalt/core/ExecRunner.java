@@ -61,12 +61,19 @@ final class ExecRunner {
         output.started(session::cancel);
         CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
         Thread.ofVirtual().name("exec-output-" + session.pid()).start(() -> {
+            ExitStatus status = null;
+            Throwable failure = null;
             try {
-                exit.complete(exitStatus(drain(session, output, NO_TIMEOUT)));
+                status = exitStatus(drain(session, output, NO_TIMEOUT));
             } catch (Throwable t) {
-                exit.completeExceptionally(t);
+                failure = t;
             } finally {
-                onDone.run();
+                onDone.run();   // before the exit is announced: whoever waited for it finds the sandbox idle
+            }
+            if (failure != null) {
+                exit.completeExceptionally(failure);
+            } else {
+                exit.complete(status);
             }
         });
         return new InteractiveProcess(session, exit);
