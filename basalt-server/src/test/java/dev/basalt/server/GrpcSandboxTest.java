@@ -69,6 +69,31 @@ class GrpcSandboxTest {
     }
 
     @Test
+    void pauseResumeAndGuestUsersThroughTheWire(GrpcVms.Stack s) {
+        RemoteSandboxes client = s.client();
+        dev.basalt.api.GuestUser nobody = new dev.basalt.api.GuestUser(65534, 65534);
+        String id = client.create(dev.basalt.api.SandboxSpec.defaults()).id();
+        try {
+            assertThat(client.exec(id, ExecRequest.of("id", "-u").withUser(nobody)).stdoutText()).isEqualTo("65534\n");
+            client.writeFile(id, "/tmp/owned/f", new java.io.ByteArrayInputStream("x".getBytes()), 0644, nobody);
+            client.mkdir(id, "/tmp/owned/d", nobody);
+            assertThat(client.exec(id, ExecRequest.of("sh", "-c", "stat -c %u /tmp/owned/f /tmp/owned/d")).stdoutText())
+                    .isEqualTo("65534\n65534\n");
+            assertThatThrownBy(() -> client.writeFile(id, "/root/no", new java.io.ByteArrayInputStream("x".getBytes()), 0644, nobody))
+                    .isInstanceOf(dev.basalt.api.BasaltException.PermissionDenied.class);
+
+            assertThat(client.pause(id).state()).isEqualTo(SandboxState.PAUSED);
+            assertThat(client.inspect(id).state()).isEqualTo(SandboxState.PAUSED);
+            assertThatThrownBy(() -> client.exec(id, ExecRequest.of("true")))
+                    .isInstanceOf(dev.basalt.api.BasaltException.WrongState.class).hasMessageContaining("resume");
+            assertThat(client.resume(id).state()).isEqualTo(SandboxState.READY);
+            assertThat(client.exec(id, ExecRequest.of("cat", "/tmp/owned/f")).stdoutText()).isEqualTo("x");
+        } finally {
+            client.remove(id);
+        }
+    }
+
+    @Test
     void runStreamsOutputInOrder(GrpcVms.Stack s) {
         List<String> events = new ArrayList<>();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
