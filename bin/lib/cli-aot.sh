@@ -10,11 +10,28 @@
 # Flags shared by the training run and every command that uses its cache: the cache is only
 # valid for the JVM options and the class path it was made with.
 _basalt_cli_base_flags() {
-  BASALT_CLI_CLASSPATH="$BASALT_REPO/basalt-cli/target/basalt-cli.jar:$BASALT_REPO/basalt-cli/target/lib/*"
-  # a one-shot command starts fast with C1 and the serial GC; grpc-netty (the daemon client)
-  # uses Unsafe and native transports: allowed, without JDK 25's warnings
-  _basalt_cli_flags=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 --sun-misc-unsafe-memory-access=allow
-    --enable-native-access=ALL-UNNAMED -cp "$BASALT_CLI_CLASSPATH" -Dbasalt.images="$BASALT_IMAGES")
+  BASALT_CLI_CLASSPATH=$(_basalt_cli_classpath)
+  # a one-shot command starts fast with C1 and the serial GC, without the perf-data file;
+  # grpc-netty (the daemon client) uses Unsafe and native transports: allowed, without JDK 25's
+  # warnings
+  _basalt_cli_flags=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData
+    --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED
+    -cp "$BASALT_CLI_CLASSPATH" -Dbasalt.images="$BASALT_IMAGES")
+}
+
+# The CLI's class path, the jars of a daemon client first (a class is looked up jar by jar, in
+# order), then the rest (core, server, their dependencies) in name order: a fixed order, since the
+# start-up cache is valid only for the class path it was made with.
+_basalt_cli_classpath() {
+  local lib=$BASALT_REPO/basalt-cli/target/lib cp=$BASALT_REPO/basalt-cli/target/basalt-cli.jar f
+  local -a first=(picocli basalt-api basalt-grpc grpc-api grpc-core grpc-stub grpc-protobuf grpc-protobuf-lite
+    grpc-netty-shaded grpc-context grpc-util protobuf-java guava failureaccess perfmark-api)
+  local -A seen=()
+  for f in "${first[@]}"; do
+    for f in "$lib/$f"-[0-9]*.jar; do [[ -e $f ]] && cp+=:$f && seen[$f]=1; done
+  done
+  for f in "$lib"/*.jar; do [[ -n ${seen[$f]:-} ]] || cp+=:$f; done
+  echo "$cp"
 }
 
 # Which JDK a cache belongs to: the JVM uses a cache only with the JDK that made it.

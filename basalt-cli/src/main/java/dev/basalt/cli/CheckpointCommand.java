@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code basalt checkpoint ID NAME}: save a sandbox as a named snapshot. */
-@Command(name = "checkpoint", description = "Save a READY sandbox's full state as a named snapshot; it runs on.")
+@Command(name = "checkpoint", mixinStandardHelpOptions = true, description = "Save a READY sandbox's full state as a named snapshot; it runs on.")
 final class CheckpointCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "SANDBOX")
     String id;

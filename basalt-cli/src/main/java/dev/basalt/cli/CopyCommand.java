@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
  * {@code basalt cp SRC DST}: copy files or directory trees between the host and a sandbox.
  * Exactly one side is {@code SANDBOX:/absolute/path}; {@code -} is stdin (as SRC) or stdout (as DST).
  */
-@Command(name = "cp", description = {"Copy files or directories between the host and a sandbox.",
+@Command(name = "cp", mixinStandardHelpOptions = true, description = {"Copy files or directories between the host and a sandbox.",
         "  basalt cp ./data.csv SANDBOX:/work/      upload (into a directory if DST ends with /)",
         "  basalt cp SANDBOX:/work/out ./out        download a file or a whole directory",
         "  basalt cp SANDBOX:/etc/os-release -      print a guest file"})

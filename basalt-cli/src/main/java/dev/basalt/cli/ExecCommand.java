@@ -6,7 +6,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code basalt exec ID -- CMD...}: run a command in an existing sandbox. */
-@Command(name = "exec", description = "Run a command in a running sandbox; exits with the command's code.")
+@Command(name = "exec", mixinStandardHelpOptions = true, description = "Run a command in a running sandbox; exits with the command's code.")
 final class ExecCommand extends BaseCommand {
     @Mixin
     ExecOptions exec = new ExecOptions();
@@ -23,6 +23,7 @@ final class ExecCommand extends BaseCommand {
 
     @Override
     public Integer call() {
+        CommandRunner.check(context, exec);
         return new CommandRunner(context).run(id, exec.toRequest(command), exec.interactive);
     }
 }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code basalt fork ID [-n N]}: children that start from a sandbox's exact state. */
-@Command(name = "fork", description = "Fork a READY sandbox into N children (one id per line).")
+@Command(name = "fork", mixinStandardHelpOptions = true, description = "Fork a READY sandbox into N children (one id per line).")
 final class ForkCommand extends BaseCommand {
     @Parameters(paramLabel = "SANDBOX")
     String id;

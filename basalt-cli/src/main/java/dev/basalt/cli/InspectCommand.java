@@ -4,7 +4,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code basalt inspect ID}: everything about one sandbox, as JSON. */
-@Command(name = "inspect", description = "Show one sandbox as JSON (state, accelerator, failure reason...).")
+@Command(name = "inspect", mixinStandardHelpOptions = true, description = "Show one sandbox as JSON (state, accelerator, failure reason...).")
 final class InspectCommand extends BaseCommand {
     @Parameters(paramLabel = "SANDBOX", description = "Sandbox id.")
     String id;

@@ -5,7 +5,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code basalt logs ID}: the serial console of a sandbox. */
-@Command(name = "logs", description = "Print the sandbox's serial console (kernel and init messages).")
+@Command(name = "logs", mixinStandardHelpOptions = true, description = "Print the sandbox's serial console (kernel and init messages).")
 final class LogsCommand extends BaseCommand {
     @Parameters(paramLabel = "SANDBOX", description = "Sandbox id.")
     String id;

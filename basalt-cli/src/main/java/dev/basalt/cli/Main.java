@@ -5,13 +5,13 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The {@code basalt} command line. */
+/**
+ * The {@code basalt} command line. Only the verb being run is given to picocli (its model is built by
+ * reflection, ~5 ms a verb), so a one-shot command pays for one verb, not fifteen; {@code basalt},
+ * {@code basalt --help} and {@code basalt help} see them all ({@link Verbs}).
+ */
 @Command(name = "basalt", mixinStandardHelpOptions = true, version = "basalt 0.1.0",
-        description = "MicroVM sandboxes: boot a VM, run untrusted code in it, throw it away.",
-        subcommands = {RunCommand.class, CreateCommand.class, ExecCommand.class, ListCommand.class,
-                InspectCommand.class, CopyCommand.class, LogsCommand.class, StopCommand.class,
-                RemoveCommand.class, CheckpointCommand.class, RestoreCommand.class, ForkCommand.class,
-                SnapshotsCommand.class, PoolCommand.class, CommandLine.HelpCommand.class})
+        description = "MicroVM sandboxes: boot a VM, run untrusted code in it, throw it away.")
 public final class Main {
 
     private final CliContext context;
@@ -35,6 +35,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        Trace.at("main");
+        Logging.quietTransport();
+        Trace.at("netty logging");
         int code;
         try (CliContext context = CliContext.detect()) {
             code = run(context, args);
@@ -45,11 +48,14 @@ public final class Main {
     /** Runs one command line against {@code context}; returns the process exit code. */
     public static int run(CliContext context, String... args) {
         CommandLine cli = new CommandLine(new Main(context), new ContextFactory(context));
-        cli.addSubcommand("daemon", new CommandLine(new dev.basalt.server.Main())
-                .setCommandName("daemon").setExecutionStrategy(parsed -> {
-                    Logging.info();
-                    return new CommandLine.RunLast().execute(parsed);
-                }));
+        Trace.at("root model");
+        String verb = Verbs.add(cli, context, args);
+        Trace.at("verb model");
+        if ("daemon".equals(verb)) {
+            Logging.daemon();
+        }
+        cli.setOut(new java.io.PrintWriter(context.out(), true));      // usage and version
+        cli.setErr(new java.io.PrintWriter(context.err(), true));      // parse errors
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof BasaltException b) {
                 context.err().println("basalt: " + b.getMessage());
@@ -61,7 +67,11 @@ public final class Main {
             }
             throw e;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } finally {
+            Trace.at("executed");
+        }
     }
 
     /** Gives every command the shared {@link CliContext}. */

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code basalt pool}: warm and restore pool statistics. */
-@Command(name = "pool", description = "Show the warm pools (READY sandboxes) and restore pools (started VMs).")
+@Command(name = "pool", mixinStandardHelpOptions = true, description = "Show the warm pools (READY sandboxes) and restore pools (started VMs).")
 final class PoolCommand extends BaseCommand {
     @Option(names = "--json", description = "Print a JSON array.")
     boolean json;

@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code basalt rm ID...}: stop and delete sandboxes. */
-@Command(name = "rm", aliases = "remove", description = "Remove sandboxes (stopping them first if needed).")
+@Command(name = "rm", mixinStandardHelpOptions = true, aliases = "remove", description = "Remove sandboxes (stopping them first if needed).")
 final class RemoveCommand extends BaseCommand {
     @Parameters(arity = "1..*", paramLabel = "SANDBOX", description = "Sandbox ids.")
     List<String> ids;

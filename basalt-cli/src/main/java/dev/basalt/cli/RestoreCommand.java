@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code basalt restore NAME}: a new sandbox from a snapshot. */
-@Command(name = "restore", description = "Create a sandbox from a snapshot and print its id.")
+@Command(name = "restore", mixinStandardHelpOptions = true, description = "Create a sandbox from a snapshot and print its id.")
 final class RestoreCommand extends BaseCommand {
     @Parameters(paramLabel = "SNAPSHOT")
     String name;

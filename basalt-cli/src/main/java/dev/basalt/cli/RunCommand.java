@@ -7,7 +7,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code basalt run -- CMD...}: boot a sandbox, run the command, print its output, remove the sandbox. */
-@Command(name = "run", description = "Boot a sandbox, run a command in it, remove it; exits with the command's code.")
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Boot a sandbox, run a command in it, remove it; exits with the command's code.")
 final class RunCommand extends BaseCommand {
     @Mixin
     SpecOptions spec = new SpecOptions();
@@ -25,6 +25,7 @@ final class RunCommand extends BaseCommand {
     @Override
     public Integer call() {
         var request = exec.toRequest(command);
+        CommandRunner.check(context, exec);
         SandboxInfo info = sandboxes().create(spec.toSpec());
         try {
             return new CommandRunner(context).run(info.id(), request, exec.interactive);

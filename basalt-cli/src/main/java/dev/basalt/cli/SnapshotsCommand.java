@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code basalt snapshots}: the snapshot catalog; {@code basalt snapshots rm NAME...} deletes. */
-@Command(name = "snapshots", description = "List snapshots; `snapshots rm NAME...` deletes them.",
+@Command(name = "snapshots", mixinStandardHelpOptions = true, description = "List snapshots; `snapshots rm NAME...` deletes them.",
         subcommands = SnapshotsCommand.Remove.class)
 final class SnapshotsCommand extends BaseCommand {
     @Option(names = "--json", description = "Print a JSON array.")
@@ -34,7 +34,7 @@ final class SnapshotsCommand extends BaseCommand {
     }
 
     /** {@code basalt snapshots rm NAME...}. */
-    @Command(name = "rm", description = "Delete snapshots (sandboxes restored from them keep running).")
+    @Command(name = "rm", mixinStandardHelpOptions = true, description = "Delete snapshots (sandboxes restored from them keep running).")
     static final class Remove extends BaseCommand {
         @Parameters(arity = "1..*", paramLabel = "NAME")
         List<String> names;

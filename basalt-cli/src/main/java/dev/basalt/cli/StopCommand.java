@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code basalt stop ID...}: power sandboxes off. */
-@Command(name = "stop", description = "Stop sandboxes: ask the guest to power off, kill it after the grace time.")
+@Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop sandboxes: ask the guest to power off, kill it after the grace time.")
 final class StopCommand extends BaseCommand {
     @Parameters(arity = "1..*", paramLabel = "SANDBOX", description = "Sandbox ids.")
     List<String> ids;

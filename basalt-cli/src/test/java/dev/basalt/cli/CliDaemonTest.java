@@ -44,6 +44,8 @@ class CliDaemonTest {
             assertThat(basalt("--host", host, "exec", id, "--", "sh", "-c", "echo hi > /root/x; cat /root/x").out())
                     .isEqualTo("hi\n");
             assertThat(basalt("--host", host, "ls").out()).contains(id).contains("via=daemon");
+            assertThat(basalt("--host", host, "ls", "-q", "--filter", "label=via=daemon").out()).isEqualTo(id + "\n");
+            assertThat(basalt("--host", host, "templates").out()).as("templates through the daemon").contains("default");
             assertThat(basalt("--host", host, "cp", id + ":/root/x", "-").out()).isEqualTo("hi\n");
             CliTest.Outcome run = basalt("--host", host, "run", "--", "sh", "-c", "exit 5");
             assertThat(run.code()).isEqualTo(5);

@@ -354,6 +354,18 @@ public final class RemoteSandboxes implements Sandboxes {
     }
 
     @Override
+    public List<dev.basalt.api.TemplateInfo> templates() {
+        return call(() -> snapshots.listTemplates(dev.basalt.grpc.v1.ListTemplatesRequest.getDefaultInstance()))
+                .getTemplatesList().stream().map(ProtoMapper::fromProto).toList();
+    }
+
+    @Override
+    public List<dev.basalt.api.TemplateInfo> pruneTemplates() {
+        return call(() -> snapshots.pruneTemplates(dev.basalt.grpc.v1.PruneTemplatesRequest.getDefaultInstance()))
+                .getTemplatesList().stream().map(ProtoMapper::fromProto).toList();
+    }
+
+    @Override
     public SandboxInfo setTtl(String id, Duration ttl) {
         return ProtoMapper.fromProto(call(() -> sandboxes.setTtl(SetTtlRequest.newBuilder().setId(id)
                 .setTtl(ProtoMapper.duration(ttl)).build())));
