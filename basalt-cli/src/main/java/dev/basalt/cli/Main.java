@@ -65,7 +65,9 @@ public final class Main {
                 }
                 return ExitCodes.of(b);
             }
-            throw e;
+            context.err().println("basalt: internal error: " + e + " (run with -v for details)");
+            org.slf4j.LoggerFactory.getLogger(Main.class).debug("internal error", e);
+            return ExitCodes.BASALT_FAILED;
         });
         try {
             return cli.execute(args);

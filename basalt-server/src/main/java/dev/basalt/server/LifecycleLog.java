@@ -5,9 +5,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * basaltd's lifecycle log: one line per sandbox event (created, ready, stopping, stopped, failed,
- * removed, TTL changed, expired), each naming the sandbox, through SLF4J (the daemon's
- * configuration sends it to stderr). A failure is a warning; everything else is INFO.
+ * basaltd's lifecycle log: one line per sandbox event, each naming the sandbox, through SLF4J (the
+ * daemon's configuration sends it to stderr): created, stopping, stopped, failed (a warning), TTL
+ * changed, expired. Ready and removed are logged by the manager itself, with the boot time and origin.
  */
 final class LifecycleLog {
     private static final Logger log = LoggerFactory.getLogger("dev.basalt.server.Lifecycle");
@@ -16,6 +16,9 @@ final class LifecycleLog {
     }
 
     static void log(SandboxEvent event) {
+        if (event.kind() == SandboxEvent.Kind.READY || event.kind() == SandboxEvent.Kind.REMOVED) {
+            return;
+        }
         String detail = event.detail().isEmpty() ? "" : ": " + event.detail();
         if (event.kind() == SandboxEvent.Kind.FAILED) {
             log.warn("sandbox {} {} ({}){}", event.sandboxId(), "failed", event.state(), detail);
