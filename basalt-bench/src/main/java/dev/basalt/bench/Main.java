@@ -28,6 +28,12 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--docs", description = "The BENCHMARKS.md to update.", defaultValue = "docs/BENCHMARKS.md")
     Path docs;
 
+    @Option(names = "--cli-only", description = "Only the CLI figures beside runsc (bin/basalt as a shell runs it).")
+    boolean cliOnly;
+
+    @Option(names = "--cli-runs", description = "Runs per CLI figure (default: ${DEFAULT-VALUE}).", defaultValue = "7")
+    int cliRuns;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
     }
@@ -51,6 +57,12 @@ public final class Main implements Callable<Integer> {
     }
 
     private void runAll(QemuHypervisor qemu, ManagerConfig config, Report report, Path work) throws Exception {
+        CliBench cli = new CliBench(Path.of(System.getProperty("basalt.repo", ".")), config.imagesDir(), cliRuns);
+        if (cliOnly) {
+            System.out.printf("Basalt CLI benchmarks — accel %s, %d runs per figure%n%n", qemu.accel().id(), cliRuns);
+            cli.run(report);
+            return;
+        }
         try (SandboxManager manager = new SandboxManager(config, qemu)) {
             var image = new ImageCatalog(config.imagesDir()).load("default");
             System.out.printf("Basalt benchmarks — accel %s, %d boots per variant%n%n", qemu.accel().id(), boots);
@@ -71,6 +83,7 @@ public final class Main implements Callable<Integer> {
             new GrpcBench(manager).run(report);
         }
         new RestartBench(config.imagesDir(), 20).run(report);
+        cli.run(report);
     }
 
     private static String title() {

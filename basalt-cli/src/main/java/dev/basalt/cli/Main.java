@@ -28,20 +28,22 @@ public final class Main {
     }
 
     @Option(names = {"-H", "--host"}, paramLabel = "TARGET", scope = CommandLine.ScopeType.INHERIT,
-            description = "basaltd to talk to: unix:/path/to.sock or host:port (default: $BASALT_HOST, else the "
-                    + "default socket if basaltd answers there, else run embedded)")
+            description = "basaltd to talk to: unix:/path/to.sock or host:port, or `embedded` for none (default: "
+                    + "$BASALT_HOST, else the default socket if basaltd answers there, else run embedded)")
     void host(String target) {
         context.host(target);
     }
 
     public static void main(String[] args) {
         Trace.at("main");
-        Logging.quietTransport();
-        Trace.at("netty logging");
         int code;
         try (CliContext context = CliContext.detect()) {
+            if (Verbs.connects(args)) {
+                context.connectEarly(Verbs.hostOption(args));
+            }
             code = run(context, args);
         }
+        Trace.at("closed");
         System.exit(code);
     }
 

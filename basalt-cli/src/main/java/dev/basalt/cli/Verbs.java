@@ -57,6 +57,30 @@ final class Verbs {
         return verb;
     }
 
+    /** True when the command line names a verb that talks to a daemon (not help, daemon, or a usage request). */
+    static boolean connects(String[] args) {
+        String verb = find(args);
+        return verb != null && !verb.equals("help") && !verb.equals("daemon")
+                && java.util.Arrays.stream(args).noneMatch(a -> a.equals("-h") || a.equals("--help") || a.equals("-V")
+                        || a.equals("--version"));
+    }
+
+    /** The value of the global {@code -H}/{@code --host} option, or null. */
+    static String hostOption(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if ((args[i].equals("-H") || args[i].equals("--host")) && i + 1 < args.length) {
+                return args[i + 1];
+            }
+            if (args[i].startsWith("--host=")) {
+                return args[i].substring("--host=".length());
+            }
+            if (args[i].equals("--") || !args[i].startsWith("-")) {
+                return null;                            // the verb: global options end here
+            }
+        }
+        return null;
+    }
+
     /** The first word that is not a global option or its value, if it is a verb ({@code help} included). */
     static String find(String[] args) {
         for (int i = 0; i < args.length; i++) {

@@ -110,6 +110,12 @@ public final class RemoteSandboxes implements Sandboxes {
         return connect("unix://" + socket.toAbsolutePath());
     }
 
+    /** A {@code unix://} target's socket path, or null for any other target. */
+    private static Path unixPath(String target) {
+        return target.startsWith("unix://") ? Path.of(target.substring("unix://".length()))
+                : target.startsWith("unix:") ? Path.of(target.substring("unix:".length())) : null;
+    }
+
     /** A client of the basaltd listening on TCP {@code host:port} (plaintext). */
     public static RemoteSandboxes tcp(String host, int port) {
         return connect(host + ":" + port);
@@ -138,8 +144,15 @@ public final class RemoteSandboxes implements Sandboxes {
         return token == null ? credentials : CompositeChannelCredentials.create(credentials, token);
     }
 
-    /** A client of the gRPC target {@code target}: {@code unix:///path} or {@code host:port}, plaintext. */
+    /**
+     * A client of the gRPC target {@code target}: {@code unix:///path} (over {@link UnixSocketChannel}) or
+     * {@code host:port}, plaintext.
+     */
     public static RemoteSandboxes connect(String target) {
+        Path unix = unixPath(target);
+        if (unix != null) {
+            return new RemoteSandboxes(UnixSocketChannel.to(unix, MAX_INBOUND_MESSAGE_BYTES), null, target);
+        }
         return connect(target, InsecureChannelCredentials.create());
     }
 
@@ -147,6 +160,23 @@ public final class RemoteSandboxes implements Sandboxes {
     public static RemoteSandboxes connect(String target, ChannelCredentials credentials) {
         return new RemoteSandboxes(Grpc.newChannelBuilder(target, credentials).maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
                 .build(), null, target);
+    }
+
+    /**
+     * Starts connecting now and loads the API's message types, so that a first call made soon after
+     * waits for neither (a one-shot CLI does this while it parses its command line). Allowed at any
+     * time; a daemon that cannot be reached is reported by the first call, not here.
+     */
+    public RemoteSandboxes warmUp() {
+        channel.getState(true);
+        SandboxServiceGrpc.getServiceDescriptor();
+        SnapshotServiceGrpc.getServiceDescriptor();
+        return this;
+    }
+
+    /** The target this client talks to ({@code unix:///path} or {@code host:port}). */
+    public String target() {
+        return target;
     }
 
     /** Runs a blocking call, turning a {@link StatusRuntimeException} into a {@link BasaltException}. */
