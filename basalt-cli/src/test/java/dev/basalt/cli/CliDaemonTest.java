@@ -50,6 +50,9 @@ class CliDaemonTest {
             CliTest.Outcome run = basalt("--host", host, "run", "--", "sh", "-c", "exit 5");
             assertThat(run.code()).isEqualTo(5);
             assertThat(basalt("--host", host, "rm", id).code()).isZero();
+            CliTest.Outcome prune = basalt("--host", host, "templates", "prune");
+            assertThat(prune.out()).as(prune.err()).containsPattern("deleted [1-9]\\d* template");
+            assertThat(basalt("--host", host, "templates", "--json").out().strip()).isEqualTo("[ ]");
             CliTest.Outcome gone = basalt("--host", host, "inspect", id);
             assertThat(gone.code()).isEqualTo(3);
             assertThat(gone.err()).contains(id).doesNotContain("without the basalt daemon");

@@ -48,7 +48,7 @@ class CliProcessTest {
                     .redirectErrorStream(true).redirectOutput(runLog.toFile()).start();
             try {
                 await(() -> DaemonLogs.read(runLog).contains("ready"), run, runLog);
-                new ProcessBuilder("kill", "-INT", Long.toString(run.pid())).start().waitFor();
+                new ProcessBuilder("sh", "-c", "kill -INT " + run.pid()).start().waitFor();   // Ctrl-C: the shell's own kill
                 assertThat(run.waitFor(30, TimeUnit.SECONDS)).as("basalt run ends after Ctrl-C").isTrue();
                 assertThat(DaemonLogs.read(runLog)).contains("got-int");
                 assertThat(run.exitValue()).as("the command's own exit code").isEqualTo(7);
