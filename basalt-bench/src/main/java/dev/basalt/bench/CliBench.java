@@ -56,21 +56,19 @@ final class CliBench {
                 report.note("runsc is not installed: the CLI figures have no peer beside them");
             }
             RunscPeer p = peer;
-            pair(report, "CLI: `basalt exec ID -- true` via basaltd", "≤ 0.20 s", 0.20,
+            Settle settle = () -> awaitWarm(client);          // every sample starts with the pool full and idle
+            pair(report, "CLI: `basalt exec ID -- true` via basaltd", "≤ 0.20 s", 0.20, settle,
                     () -> time(basalt(List.of("exec", id, "--", "true")), viaDaemon),
                     p == null ? null : () -> time(p.execTrue("bench-exec"), Map.of()), "runsc exec");
             int[] n = {0};
-            pair(report, "CLI: `basalt run -- true` via basaltd, warm pool", "≤ 0.30 s", 0.30,
-                    () -> {
-                        awaitWarm(client);
-                        return time(basalt(List.of("run", "--", "true")), viaDaemon);
-                    },
+            pair(report, "CLI: `basalt run -- true` via basaltd, warm pool", "≤ 0.30 s", 0.30, settle,
+                    () -> time(basalt(List.of("run", "--", "true")), viaDaemon),
                     p == null ? null : () -> time(p.runTrue("bench-run-" + n[0]++), Map.of()), "runsc run");
-            pair(report, "CLI: `basalt ls` via basaltd", "≤ 0.20 s", 0.20,
+            pair(report, "CLI: `basalt ls` via basaltd", "≤ 0.20 s", 0.20, settle,
                     () -> time(basalt(List.of("ls")), viaDaemon),
                     p == null ? null : () -> time(p.list(), Map.of()), "runsc list");
             output(basalt(List.of("rm", id)), viaDaemon);
-            pair(report, "CLI: `basalt run -- true` embedded (no daemon)", "reported", null,
+            pair(report, "CLI: `basalt run -- true` embedded (no daemon)", "reported", null, settle,
                     () -> time(basalt(List.of("-H", "embedded", "run", "--", "true")), Map.of()),
                     p == null ? null : () -> time(p.runTrue("bench-run-" + n[0]++), Map.of()), "runsc run");
         } finally {
@@ -87,17 +85,21 @@ final class CliBench {
     }
 
     /** One figure, alternating with its peer; prints and reports the medians and their ratio. */
-    private void pair(Report report, String metric, String target, Double limit, Timed basalt, Timed peer, String peerName)
-            throws Exception {
+    private void pair(Report report, String metric, String target, Double limit, Settle settle, Timed basalt, Timed peer,
+                      String peerName) throws Exception {
+        settle.await();
         basalt.seconds();                                      // warm-up: page cache, the CLI's start-up cache
         if (peer != null) {
+            settle.await();
             peer.seconds();
         }
         List<Double> ours = new ArrayList<>();
         List<Double> theirs = new ArrayList<>();
         for (int i = 0; i < runs; i++) {
+            settle.await();
             ours.add(basalt.seconds());
             if (peer != null) {
+                settle.await();
                 theirs.add(peer.seconds());
             }
         }
@@ -108,6 +110,12 @@ final class CliBench {
             value += String.format(" (%s %.3f s, %.1fx)", peerName, peerMedian, median / peerMedian);
         }
         report.add(metric, value, target, limit == null ? null : median <= limit);
+    }
+
+    /** What runs, untimed, before each sample. */
+    @FunctionalInterface
+    private interface Settle {
+        void await() throws Exception;
     }
 
     @FunctionalInterface
@@ -158,15 +166,19 @@ final class CliBench {
         return RemoteSandboxes.unixSocket(socket);
     }
 
-    /** Waits until every warm pool is full, so that each timed `run` takes a pooled sandbox. */
+    /**
+     * Waits until every warm pool is full (so that a timed `run` takes a pooled sandbox and no refill
+     * competes with the next sample), then 200 ms more for the refill's last steps to settle.
+     */
     private static void awaitWarm(RemoteSandboxes client) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         while (System.nanoTime() < deadline) {
             List<PoolStats> pools = client.pools();
             if (!pools.isEmpty() && pools.stream().allMatch(s -> s.warmReady() >= s.warmTarget())) {
-                return;
+                break;
             }
             Thread.sleep(50);
         }
+        Thread.sleep(200);
     }
 }

@@ -30,8 +30,6 @@ public final class CliContext implements AutoCloseable {
     private String host;
     private Sandboxes port;
     private boolean embedded;
-    /** A connection to the daemon this command will most likely use, made while picocli parses; null if none. */
-    private java.util.concurrent.CompletableFuture<RemoteSandboxes> early;
 
     /** A context over a given port (tests, tools); {@code embedded} tells whether its sandboxes end with the process. */
     public CliContext(Supplier<Sandboxes> port, boolean embedded, PrintStream out, PrintStream err, InputStream in) {
@@ -45,62 +43,6 @@ public final class CliContext implements AutoCloseable {
     /** The context of the {@code basalt} command: daemon if reachable, embedded otherwise. */
     static CliContext detect() {
         return new CliContext(null, true, System.out, System.err, System.in);
-    }
-
-    /**
-     * Starts connecting, on another thread, to the basaltd that {@code hostOption} (the {@code -H} value,
-     * or null), {@code $BASALT_HOST} or the default socket names, and loads the API's classes: the
-     * command's first call then finds both ready instead of waiting ~50 ms for them after picocli's
-     * ~100 ms of start-up. Only unix sockets (TCP may need TLS options the parse has not seen); nothing
-     * when no daemon socket exists (embedded). {@link #choose} uses it only if it chose the same target.
-     */
-    void connectEarly(String hostOption) {
-        String target = hostOption != null ? hostOption : System.getenv("BASALT_HOST");
-        if (EMBEDDED.equals(target)) {
-            return;
-        }
-        if (target == null || target.isBlank()) {
-            Path socket = dev.basalt.grpc.DaemonSocket.defaultPath();
-            if (!Files.exists(socket)) {
-                return;
-            }
-            target = "unix://" + socket;
-        }
-        String grpcTarget = grpcTarget(target);
-        if (!grpcTarget.startsWith("unix:")) {
-            return;
-        }
-        var future = new java.util.concurrent.CompletableFuture<RemoteSandboxes>();
-        Thread.ofPlatform().daemon().name("basalt-connect").start(() -> {
-            try {
-                future.complete(RemoteSandboxes.connect(grpcTarget).warmUp());
-            } catch (RuntimeException e) {
-                future.completeExceptionally(e);
-            }
-        });
-        synchronized (this) {
-            early = future;
-        }
-    }
-
-    /** The early connection if it is to {@code grpcTarget}; any other is closed. */
-    private RemoteSandboxes takeEarly(String grpcTarget) {
-        if (early == null) {
-            return null;
-        }
-        RemoteSandboxes made;
-        try {
-            made = early.join();
-        } catch (RuntimeException e) {
-            return null;                                // the regular path reports the problem
-        } finally {
-            early = null;
-        }
-        if (made.target().equals(grpcTarget)) {
-            return made;
-        }
-        made.close();
-        return null;
     }
 
     /** Sets the daemon to talk to ({@code unix:/path}, {@code /path} or {@code host:port}); before first use. */
@@ -125,7 +67,6 @@ public final class CliContext implements AutoCloseable {
         }
         if (target == null || target.isBlank() || target.equals(EMBEDDED)) {
             embedded = true;
-            takeEarly("");
             return Embedded.manager();
         }
         embedded = false;
@@ -135,8 +76,7 @@ public final class CliContext implements AutoCloseable {
         }
         Trace.at("chose remote");
         try {
-            RemoteSandboxes ready = takeEarly(grpcTarget);
-            return ready != null ? ready : RemoteSandboxes.connect(grpcTarget);
+            return RemoteSandboxes.connect(grpcTarget);
         } finally {
             Trace.at("channel built");
         }
@@ -200,7 +140,6 @@ public final class CliContext implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        takeEarly("");
         if (port != null && (embedded || fixed == null)) {
             port.close();   // embedded: removes its sandboxes; remote: closes the channel only
         }

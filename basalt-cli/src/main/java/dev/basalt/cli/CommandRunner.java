@@ -35,7 +35,7 @@ final class CommandRunner {
      * on stdin (raw keystrokes), and a pipe or a file would hang the interactive program.
      */
     static void check(CliContext context, ExecOptions exec) {
-        if (exec.interactive && exec.tty && !context.stdinIsTerminal()) {
+        if (exec.interactive() && exec.tty() && !context.stdinIsTerminal()) {
             throw new BasaltException.InvalidArgument("the input device is not a terminal: -it needs one on stdin, "
                     + "and stdin here is a pipe or a file; use -i alone to pipe input (echo ls | basalt run -i -- sh)");
         }

@@ -1,7 +1,6 @@
 package dev.basalt.cli;
 
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 
 /**
  * {@code basalt daemon}: basaltd in the foreground. Kept apart so that no other verb loads a server
@@ -17,10 +16,13 @@ final class DaemonVerb {
     }
 
     /** The daemon verb as {@code basalt --help} lists it. */
-    @Command(name = "daemon", description = "Run basaltd, the Basalt daemon, in the foreground (basalt daemon --help: its options).")
-    static final class Listed implements Runnable {
+    static final class Listed extends Verb {
+        Listed(CliContext context) {
+            super(context, "daemon", "Run basaltd, the Basalt daemon, in the foreground (basalt daemon --help: its options).");
+        }
+
         @Override
-        public void run() {
+        public Integer call() {
             throw new IllegalStateException("basalt daemon is chosen before parsing; this entry only lists it");
         }
     }

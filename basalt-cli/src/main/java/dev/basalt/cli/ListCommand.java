@@ -3,43 +3,37 @@ package dev.basalt.cli;
 import dev.basalt.api.BasaltException;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxState;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Predicate;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** {@code basalt ls}: list sandboxes, like {@code docker ps}. */
-@Command(name = "ls", mixinStandardHelpOptions = true, aliases = "list",
-        description = "List live sandboxes (-a: also STOPPED and FAILED ones).")
-final class ListCommand extends BaseCommand {
-    @Option(names = "--json", description = "Print a JSON array.")
-    boolean json;
-
-    @Option(names = {"-a", "--all"}, description = "Also the sandboxes that are STOPPED or FAILED.")
-    boolean all;
-
-    @Option(names = {"-q", "--quiet"}, description = "Only the ids, one per line.")
-    boolean quiet;
-
-    @Option(names = {"-f", "--filter"}, paramLabel = "KEY=VALUE",
-            description = "Only sandboxes with label=K=V or state=STATE (repeatable: all must match).")
-    List<String> filters = new ArrayList<>();
+final class ListCommand extends Verb {
+    private final OptionSpec json;
+    private final OptionSpec all;
+    private final OptionSpec quiet;
+    private final OptionSpec filters;
 
     ListCommand(CliContext context) {
-        super(context);
+        super(context, "ls", "List live sandboxes (-a: also STOPPED and FAILED ones).");
+        aliases("list");
+        json = flag("Print a JSON array.", "--json");
+        all = flag("Also the sandboxes that are STOPPED or FAILED.", "-a", "--all");
+        quiet = flag("Only the ids, one per line.", "-q", "--quiet");
+        filters = list("KEY=VALUE", "Only sandboxes with label=K=V, label=K or state=STATE (repeatable: all must match).",
+                "-f", "--filter");
     }
 
     @Override
     public Integer call() {
         Predicate<SandboxInfo> wanted = filter();
         List<SandboxInfo> shown = sandboxes().list().stream().filter(wanted).toList();
-        if (quiet) {
+        if (Verb.<Boolean>value(quiet)) {
             shown.forEach(s -> context.out().println(s.id()));
             return 0;
         }
-        if (json) {
+        if (Verb.<Boolean>value(json)) {
             context.out().println(Views.json(shown.stream().map(Views::sandbox).toList()));
             return 0;
         }
@@ -56,7 +50,8 @@ final class ListCommand extends BaseCommand {
     private Predicate<SandboxInfo> filter() {
         boolean stateFiltered = false;
         Predicate<SandboxInfo> p = s -> true;
-        for (String f : filters) {
+        List<String> given = value(filters);
+        for (String f : given) {
             int eq = f.indexOf('=');
             if (eq < 0) {
                 throw new BasaltException.InvalidArgument("--filter '" + f + "' has no '=': use label=KEY=VALUE, "
@@ -81,7 +76,7 @@ final class ListCommand extends BaseCommand {
             }
         }
         // a state filter names the states it wants; otherwise only live sandboxes unless -a
-        return all || stateFiltered ? p : p.and(s -> !s.state().isTerminal());
+        return Verb.<Boolean>value(all) || stateFiltered ? p : p.and(s -> !s.state().isTerminal());
     }
 
     private static SandboxState state(String name) {

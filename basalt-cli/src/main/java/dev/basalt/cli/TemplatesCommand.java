@@ -2,25 +2,22 @@ package dev.basalt.cli;
 
 import dev.basalt.api.TemplateInfo;
 import java.util.List;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** {@code basalt templates}: the templates sandboxes are cloned from; {@code basalt templates prune} deletes them. */
-@Command(name = "templates", mixinStandardHelpOptions = true,
-        description = "List the templates sandboxes are cloned from, with the memory each holds on /dev/shm; "
-                + "`templates prune` deletes them.",
-        subcommands = TemplatesCommand.Prune.class)
-final class TemplatesCommand extends BaseCommand {
-    @Option(names = "--json", description = "Print a JSON array.")
-    boolean json;
+final class TemplatesCommand extends Verb {
+    private final OptionSpec json;
 
     TemplatesCommand(CliContext context) {
-        super(context);
+        super(context, "templates", "List the templates sandboxes are cloned from, with the memory each holds on "
+                + "/dev/shm; `templates prune` deletes them.");
+        json = flag("Print a JSON array.", "--json");
+        subcommand(new Prune(context));
     }
 
     @Override
     public Integer call() {
-        print(context, sandboxes().templates(), json);
+        print(context, sandboxes().templates(), value(json));
         return 0;
     }
 
@@ -38,21 +35,19 @@ final class TemplatesCommand extends BaseCommand {
     }
 
     /** {@code basalt templates prune}. */
-    @Command(name = "prune", mixinStandardHelpOptions = true,
-            description = "Delete every template not being built (running sandboxes keep their memory; the next "
-                    + "create of an image boots its template again).")
-    static final class Prune extends BaseCommand {
-        @Option(names = "--json", description = "Print the deleted templates as a JSON array.")
-        boolean json;
+    static final class Prune extends Verb {
+        private final OptionSpec json;
 
         Prune(CliContext context) {
-            super(context);
+            super(context, "prune", "Delete every template not being built (running sandboxes keep their memory; the "
+                    + "next create of an image boots its template again).");
+            json = flag("Print the deleted templates as a JSON array.", "--json");
         }
 
         @Override
         public Integer call() {
             List<TemplateInfo> removed = sandboxes().pruneTemplates();
-            if (json) {
+            if (Verb.<Boolean>value(json)) {
                 print(context, removed, true);
             } else {
                 long bytes = removed.stream().mapToLong(TemplateInfo::shmBytes).sum();

@@ -12,7 +12,7 @@ import picocli.CommandLine;
  * verb (usage, {@code help}, a typo that wants suggestions) gets them all.
  */
 final class Verbs {
-    /** Name → the command object; aliases are taken from each class's {@code @Command}. */
+    /** Name → the command: a {@link Verb}, or the daemon's (annotated) {@link CommandLine}. */
     private static final Map<String, Function<CliContext, Object>> VERBS = new LinkedHashMap<>();
 
     static {
@@ -47,38 +47,22 @@ final class Verbs {
     static String add(CommandLine cli, CliContext context, String[] args) {
         String verb = find(args);
         if (verb != null && !verb.equals("help")) {
-            cli.addSubcommand(VERBS.get(verb).apply(context));
+            add(cli, verb, VERBS.get(verb).apply(context));
             return verb;
         }
         for (var e : VERBS.entrySet()) {
-            cli.addSubcommand(e.getKey().equals("daemon") ? new DaemonVerb.Listed() : e.getValue().apply(context));
+            add(cli, e.getKey(), e.getKey().equals("daemon") ? new DaemonVerb.Listed(context) : e.getValue().apply(context));
         }
         cli.addSubcommand(new CommandLine.HelpCommand());
         return verb;
     }
 
-    /** True when the command line names a verb that talks to a daemon (not help, daemon, or a usage request). */
-    static boolean connects(String[] args) {
-        String verb = find(args);
-        return verb != null && !verb.equals("help") && !verb.equals("daemon")
-                && java.util.Arrays.stream(args).noneMatch(a -> a.equals("-h") || a.equals("--help") || a.equals("-V")
-                        || a.equals("--version"));
-    }
-
-    /** The value of the global {@code -H}/{@code --host} option, or null. */
-    static String hostOption(String[] args) {
-        for (int i = 0; i < args.length; i++) {
-            if ((args[i].equals("-H") || args[i].equals("--host")) && i + 1 < args.length) {
-                return args[i + 1];
-            }
-            if (args[i].startsWith("--host=")) {
-                return args[i].substring("--host=".length());
-            }
-            if (args[i].equals("--") || !args[i].startsWith("-")) {
-                return null;                            // the verb: global options end here
-            }
+    private static void add(CommandLine cli, String name, Object command) {
+        if (command instanceof Verb v) {
+            cli.addSubcommand(name, new CommandLine(v.spec), v.spec.aliases());
+        } else {
+            cli.addSubcommand(name, command);
         }
-        return null;
     }
 
     /** The first word that is not a global option or its value, if it is a verb ({@code help} included). */

@@ -162,23 +162,6 @@ public final class RemoteSandboxes implements Sandboxes {
                 .build(), null, target);
     }
 
-    /**
-     * Starts connecting now and loads the API's message types, so that a first call made soon after
-     * waits for neither (a one-shot CLI does this while it parses its command line). Allowed at any
-     * time; a daemon that cannot be reached is reported by the first call, not here.
-     */
-    public RemoteSandboxes warmUp() {
-        channel.getState(true);
-        SandboxServiceGrpc.getServiceDescriptor();
-        SnapshotServiceGrpc.getServiceDescriptor();
-        return this;
-    }
-
-    /** The target this client talks to ({@code unix:///path} or {@code host:port}). */
-    public String target() {
-        return target;
-    }
-
     /** Runs a blocking call, turning a {@link StatusRuntimeException} into a {@link BasaltException}. */
     private <T> T call(java.util.function.Supplier<T> call) {
         try {
