@@ -116,7 +116,7 @@ class CliHabitsTest {
     void templatesAreListedWithTheirMemoryAndPruned() {
         assertThat(basalt("run", "--", "true").code()).isZero();           // the default template exists now
         CliTest.Outcome list = basalt("templates");
-        assertThat(list.out()).contains("TEMPLATE").contains("default").containsPattern("\\d+(\\.\\d)?[KMG]");
+        assertThat(list.out()).contains("TEMPLATE").contains("default").contains("256M").containsPattern("\\d+(\\.\\d)?[KMG]");
         assertThat(basalt("templates", "--json").out()).contains("\"shmBytes\"");
         String id = basalt("create").out().strip();                         // a clone that outlives the prune
         try {

@@ -201,8 +201,11 @@ final class TemplateCache {
             long bytes = ZeroPages.allocatedBytes(dir.resolve("memory.ram"))
                     + Files.size(dir.resolve("state.bin"));
             Instant created = Instant.parse(json.path("createdAt").asText(Instant.EPOCH.toString()));
-            return new dev.basalt.api.TemplateInfo(dir.getFileName().toString(), json.path("image").asText("?"),
-                    json.path("vcpus").asInt(), json.path("memoryMib").asInt(), bytes, created, lastUse(dir).toInstant());
+            var key = json.path("key");
+            var machine = key.path("shape").path("machine");
+            return new dev.basalt.api.TemplateInfo(dir.getFileName().toString(), key.path("image").asText("?"),
+                    machine.path("vcpus").asInt(), machine.path("memoryMib").asInt(), bytes, created,
+                    lastUse(dir).toInstant());
         } catch (IOException | RuntimeException e) {
             return null;                    // deleted meanwhile, or not a template of this version
         }
