@@ -157,6 +157,16 @@ public abstract class ForwardingSandboxes implements Sandboxes {
     }
 
     @Override
+    public List<TemplateInfo> templates() {
+        return delegate.templates();
+    }
+
+    @Override
+    public List<TemplateInfo> pruneTemplates() {
+        return delegate.pruneTemplates();
+    }
+
+    @Override
     public AutoCloseable subscribe(EventFilter filter, Consumer<SandboxEvent> listener) {
         return delegate.subscribe(filter, listener);
     }

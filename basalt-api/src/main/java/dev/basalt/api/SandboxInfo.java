@@ -20,10 +20,22 @@ import java.util.Optional;
  * @param origin    how it came to be: {@code boot}, {@code template:<key>}, {@code snapshot:<name>} or
  *                  {@code fork:<parent id>}
  * @param expiresAt when its time to live runs out, if it has one
+ * @param handedOutAt when the create that returned it was answered: {@code createdAt} for a sandbox
+ *                  made for that create, later for one a warm pool had made in advance (what a
+ *                  sandbox's age counts from); null means {@code createdAt}
  */
 public record SandboxInfo(String id, SandboxState state, SandboxSpec spec, String accel, long vmmPid,
                           Instant createdAt, Optional<Instant> readyAt, int execsInFlight,
-                          Optional<String> failure, String origin, Optional<Instant> expiresAt) {
+                          Optional<String> failure, String origin, Optional<Instant> expiresAt,
+                          Instant handedOutAt) {
+
+    /** A sandbox handed out when it was created (no pool in between). */
+    public SandboxInfo(String id, SandboxState state, SandboxSpec spec, String accel, long vmmPid,
+                       Instant createdAt, Optional<Instant> readyAt, int execsInFlight,
+                       Optional<String> failure, String origin, Optional<Instant> expiresAt) {
+        this(id, state, spec, accel, vmmPid, createdAt, readyAt, execsInFlight, failure, origin, expiresAt, createdAt);
+    }
+
     public SandboxInfo {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(state, "state");
@@ -34,6 +46,7 @@ public record SandboxInfo(String id, SandboxState state, SandboxSpec spec, Strin
         Objects.requireNonNull(failure, "failure");
         Objects.requireNonNull(origin, "origin");
         Objects.requireNonNull(expiresAt, "expiresAt");
+        handedOutAt = handedOutAt == null ? createdAt : handedOutAt;
     }
 
     public Map<String, String> labels() {

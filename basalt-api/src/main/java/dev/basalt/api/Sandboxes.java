@@ -191,6 +191,27 @@ public interface Sandboxes extends AutoCloseable {
      */
     SandboxInfo setTtl(String id, Duration ttl);
 
+    /**
+     * The templates sandboxes are cloned from, with the memory each holds on the shared-memory
+     * filesystem. Allowed at any time.
+     *
+     * @throws BasaltException.Unavailable if this implementation keeps no templates
+     */
+    default List<TemplateInfo> templates() {
+        throw new BasaltException.Unavailable(getClass().getSimpleName() + " keeps no templates");
+    }
+
+    /**
+     * Deletes every template that is not being built right now and returns what was deleted. Allowed at
+     * any time: running clones keep the memory they map until they end, and the next create of an image
+     * boots its template again (slower once).
+     *
+     * @throws BasaltException.Unavailable if this implementation keeps no templates
+     */
+    default List<TemplateInfo> pruneTemplates() {
+        throw new BasaltException.Unavailable(getClass().getSimpleName() + " keeps no templates");
+    }
+
     /** Removes every sandbox this manager created and releases its resources. */
     @Override
     void close();

@@ -25,11 +25,18 @@ public final class Main implements Callable<Integer> {
             description = "Write the results into docs/BENCHMARKS.md (default: ${DEFAULT-VALUE}).")
     boolean record;
 
-    @Option(names = "--only", description = "Run only this group: e2b (E2B's SDK against basaltd) or pause (pause and resume).")
+    @Option(names = "--only", description = "Run only this group: e2b (E2B's SDK against basaltd), pause (pause and "
+            + "resume) or cli (the CLI figures beside runsc, bin/basalt as a shell runs it).")
     String only;
 
     @Option(names = "--docs", description = "The BENCHMARKS.md to update.", defaultValue = "docs/BENCHMARKS.md")
     Path docs;
+
+    @Option(names = "--cli-only", description = "The same as --only cli.")
+    boolean cliOnly;
+
+    @Option(names = "--cli-runs", description = "Runs per CLI figure (default: ${DEFAULT-VALUE}).", defaultValue = "7")
+    int cliRuns;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
@@ -54,16 +61,22 @@ public final class Main implements Callable<Integer> {
     }
 
     private void runAll(QemuHypervisor qemu, ManagerConfig config, Report report, Path work) throws Exception {
-        if (only != null && !only.equals("e2b") && !only.equals("pause")) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--only takes e2b or pause, got '" + only + "'");
+        CliBench cli = new CliBench(repo(), config.imagesDir(), cliRuns);
+        if (cliOnly) {
+            only = "cli";
+        }
+        if (only != null && !java.util.List.of("e2b", "pause", "cli").contains(only)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--only takes e2b, pause or cli, got '" + only + "'");
         }
         if (only != null) {
             System.out.printf("Basalt benchmarks (%s only) — accel %s%n%n", only, qemu.accel().id());
-            if (only.equals("e2b")) {
-                new E2bBench(qemu, config, repo()).run(report);
-            } else {
-                try (SandboxManager manager = new SandboxManager(config, qemu)) {
-                    new PauseBench(manager).run(report);
+            switch (only) {
+                case "e2b" -> new E2bBench(qemu, config, repo()).run(report);
+                case "cli" -> cli.run(report);
+                default -> {
+                    try (SandboxManager manager = new SandboxManager(config, qemu)) {
+                        new PauseBench(manager).run(report);
+                    }
                 }
             }
             return;
@@ -88,10 +101,9 @@ public final class Main implements Callable<Integer> {
             new GrpcBench(manager).run(report);
             new PauseBench(manager).run(report);
         }
-        if (only == null || only.equals("e2b")) {
-            new E2bBench(qemu, config, repo()).run(report);
-        }
+        new E2bBench(qemu, config, repo()).run(report);
         new RestartBench(config.imagesDir(), 20).run(report);
+        cli.run(report);
     }
 
     private static Path repo() {

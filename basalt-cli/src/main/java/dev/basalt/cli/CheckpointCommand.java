@@ -1,30 +1,26 @@
 package dev.basalt.cli;
 
 import dev.basalt.api.SnapshotInfo;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** {@code basalt checkpoint ID NAME}: save a sandbox as a named snapshot. */
-@Command(name = "checkpoint", description = "Save a READY sandbox's full state as a named snapshot; it runs on.")
-final class CheckpointCommand extends BaseCommand {
-    @Parameters(index = "0", paramLabel = "SANDBOX")
-    String id;
-
-    @Parameters(index = "1", paramLabel = "NAME", description = "Snapshot name ([a-zA-Z0-9._-], up to 63).")
-    String name;
-
-    @Option(names = "--json", description = "Print the snapshot as JSON.")
-    boolean json;
+final class CheckpointCommand extends Verb {
+    private final PositionalParamSpec id;
+    private final PositionalParamSpec name;
+    private final OptionSpec json;
 
     CheckpointCommand(CliContext context) {
-        super(context);
+        super(context, "checkpoint", "Save a READY sandbox's full state as a named snapshot; it runs on.");
+        id = positional("0", "1", String.class, "SANDBOX", "Sandbox id.");
+        name = positional("1", "1", String.class, "NAME", "Snapshot name ([a-zA-Z0-9._-], up to 63).");
+        json = flag("Print the snapshot as JSON.", "--json");
     }
 
     @Override
     public Integer call() {
-        SnapshotInfo info = sandboxes().checkpoint(id, name);
-        context.out().println(json ? Views.json(Views.snapshot(info)) : info.name());
+        SnapshotInfo info = sandboxes().checkpoint(value(id), value(name));
+        context.out().println(Verb.<Boolean>value(json) ? Views.json(Views.snapshot(info)) : info.name());
         return 0;
     }
 }

@@ -1,7 +1,6 @@
 package dev.basalt.cli;
 
 import dev.basalt.api.Sandboxes;
-import dev.basalt.core.SandboxManager;
 import dev.basalt.grpc.RemoteSandboxes;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,9 +16,13 @@ import java.util.function.Supplier;
  * What a command runs against: the {@link Sandboxes} port and the terminal streams. The port is
  * chosen on first use (so {@code --help} connects to nothing): basaltd at {@code --host} or
  * {@code $BASALT_HOST} if given, else basaltd on its default unix socket if one answers there, else
- * an embedded {@link SandboxManager} whose sandboxes live only as long as this process.
+ * an embedded manager whose sandboxes live only as long as this process (made by {@link Embedded}, so
+ * that a command talking to basaltd loads none of the core's classes).
  */
 public final class CliContext implements AutoCloseable {
+    /** The {@code --host} value that means "no daemon, even if one answers on the default socket". */
+    static final String EMBEDDED = "embedded";
+
     private final Supplier<Sandboxes> fixed;
     private final PrintStream out;
     private final PrintStream err;
@@ -62,12 +65,21 @@ public final class CliContext implements AutoCloseable {
                 target = "unix://" + socket;
             }
         }
-        if (target == null || target.isBlank()) {
+        if (target == null || target.isBlank() || target.equals(EMBEDDED)) {
             embedded = true;
-            return SandboxManager.create();
+            return Embedded.manager();
         }
         embedded = false;
-        return RemoteSandboxes.connect(grpcTarget(target));
+        String grpcTarget = grpcTarget(target);
+        if (!grpcTarget.startsWith("unix:")) {
+            Logging.quietTransport();                   // TCP and TLS go through netty
+        }
+        Trace.at("chose remote");
+        try {
+            return RemoteSandboxes.connect(grpcTarget);
+        } finally {
+            Trace.at("channel built");
+        }
     }
 
     /** {@code unix:/p}, {@code /p} → {@code unix:///p}; {@code host:port} stays. */
@@ -111,6 +123,19 @@ public final class CliContext implements AutoCloseable {
 
     InputStream in() {
         return in;
+    }
+
+    /** True when this command's stdin is the process's own and a terminal (not a pipe or a file). */
+    boolean stdinIsTerminal() {
+        if (in != System.in) {
+            return false;
+        }
+        try {
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/0")).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
     }
 
     @Override

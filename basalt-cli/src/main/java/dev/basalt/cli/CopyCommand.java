@@ -1,30 +1,29 @@
 package dev.basalt.cli;
 
 import dev.basalt.api.BasaltException;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /**
  * {@code basalt cp SRC DST}: copy files or directory trees between the host and a sandbox.
  * Exactly one side is {@code SANDBOX:/absolute/path}; {@code -} is stdin (as SRC) or stdout (as DST).
  */
-@Command(name = "cp", description = {"Copy files or directories between the host and a sandbox.",
-        "  basalt cp ./data.csv SANDBOX:/work/      upload (into a directory if DST ends with /)",
-        "  basalt cp SANDBOX:/work/out ./out        download a file or a whole directory",
-        "  basalt cp SANDBOX:/etc/os-release -      print a guest file"})
-final class CopyCommand extends BaseCommand {
-    @Parameters(index = "0", paramLabel = "SRC")
-    String source;
-
-    @Parameters(index = "1", paramLabel = "DST")
-    String destination;
+final class CopyCommand extends Verb {
+    private final PositionalParamSpec sourceArg;
+    private final PositionalParamSpec destinationArg;
 
     CopyCommand(CliContext context) {
-        super(context);
+        super(context, "cp", "Copy files or directories between the host and a sandbox.",
+                "  basalt cp ./data.csv SANDBOX:/work/      upload (into a directory if DST ends with /)",
+                "  basalt cp SANDBOX:/work/out ./out        download a file or a whole directory",
+                "  basalt cp SANDBOX:/etc/os-release -      print a guest file");
+        sourceArg = positional("0", "1", String.class, "SRC", "A host path, SANDBOX:/path or - (stdin).");
+        destinationArg = positional("1", "1", String.class, "DST", "A host path, SANDBOX:/path or - (stdout).");
     }
 
     @Override
     public Integer call() {
+        String source = value(sourceArg);
+        String destination = value(destinationArg);
         GuestRef from = GuestRef.parse(source);
         GuestRef to = GuestRef.parse(destination);
         if ((from == null) == (to == null)) {

@@ -1,28 +1,30 @@
 package dev.basalt.cli;
 
 import dev.basalt.api.SandboxInfo;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import java.time.Duration;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** {@code basalt create}: boot a sandbox and print its id. */
-@Command(name = "create", description = "Boot a sandbox and print its id (it lives as long as the daemon, "
-        + "or, without one, as long as this process).")
-final class CreateCommand extends BaseCommand {
-    @Mixin
-    SpecOptions spec = new SpecOptions();
-
-    @Option(names = "--json", description = "Print the sandbox as JSON.")
-    boolean json;
+final class CreateCommand extends Verb {
+    private final SpecOptions spec;
+    private final OptionSpec json;
+    private final OptionSpec ttl;
 
     CreateCommand(CliContext context) {
-        super(context);
+        super(context, "create", "Boot a sandbox and print its id (it lives as long as the daemon, "
+                + "or, without one, as long as this process).");
+        spec = new SpecOptions(this);
+        json = flag("Print the sandbox as JSON.", "--json");
+        ttl = add(OptionSpec.builder("--ttl").type(Duration.class).converters(new Durations()).paramLabel("DURATION")
+                .description("Remove the sandbox this long after it was created: 90s, 30m, 2h, 7d (plain number: seconds).")
+                .build());
     }
 
     @Override
     public Integer call() {
-        SandboxInfo info = sandboxes().create(spec.toSpec());
-        context.out().println(json ? Views.json(Views.sandbox(info)) : info.id());
+        Duration limit = value(ttl);
+        SandboxInfo info = sandboxes().create(spec.toSpec().withTtl(limit));
+        context.out().println(Verb.<Boolean>value(json) ? Views.json(Views.sandbox(info)) : info.id());
         if (context.embedded()) {
             context.err().println("basalt: note: no basalt daemon is running, so sandbox " + info.id()
                     + " is removed when this command exits; use `basalt run` for one-shot commands");

@@ -1,21 +1,19 @@
 package dev.basalt.cli;
 
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** {@code basalt inspect ID}: everything about one sandbox, as JSON. */
-@Command(name = "inspect", description = "Show one sandbox as JSON (state, accelerator, failure reason...).")
-final class InspectCommand extends BaseCommand {
-    @Parameters(paramLabel = "SANDBOX", description = "Sandbox id.")
-    String id;
+final class InspectCommand extends Verb {
+    private final PositionalParamSpec id;
 
     InspectCommand(CliContext context) {
-        super(context);
+        super(context, "inspect", "Show one sandbox as JSON (state, accelerator, failure reason...).");
+        id = positional("0", "1", String.class, "SANDBOX", "Sandbox id.");
     }
 
     @Override
     public Integer call() {
-        context.out().println(Views.json(Views.sandbox(sandboxes().inspect(id))));
+        context.out().println(Views.json(Views.sandbox(sandboxes().inspect(value(id)))));
         return 0;
     }
 }

@@ -2,23 +2,21 @@ package dev.basalt.cli;
 
 import dev.basalt.api.PoolStats;
 import java.util.List;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** {@code basalt pool}: warm and restore pool statistics. */
-@Command(name = "pool", description = "Show the warm pools (READY sandboxes) and restore pools (started VMs).")
-final class PoolCommand extends BaseCommand {
-    @Option(names = "--json", description = "Print a JSON array.")
-    boolean json;
+final class PoolCommand extends Verb {
+    private final OptionSpec json;
 
     PoolCommand(CliContext context) {
-        super(context);
+        super(context, "pool", "Show the warm pools (READY sandboxes) and restore pools (started VMs).");
+        json = flag("Print a JSON array.", "--json");
     }
 
     @Override
     public Integer call() {
         List<PoolStats> all = sandboxes().pools();
-        if (json) {
+        if (Verb.<Boolean>value(json)) {
             context.out().println(Views.json(all));
             return 0;
         }

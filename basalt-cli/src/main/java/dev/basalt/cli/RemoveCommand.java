@@ -1,22 +1,22 @@
 package dev.basalt.cli;
 
 import java.util.List;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** {@code basalt rm ID...}: stop and delete sandboxes. */
-@Command(name = "rm", aliases = "remove", description = "Remove sandboxes (stopping them first if needed).")
-final class RemoveCommand extends BaseCommand {
-    @Parameters(arity = "1..*", paramLabel = "SANDBOX", description = "Sandbox ids.")
-    List<String> ids;
+final class RemoveCommand extends Verb {
+    private final PositionalParamSpec ids;
 
     RemoveCommand(CliContext context) {
-        super(context);
+        super(context, "rm", "Remove sandboxes (stopping them first if needed).");
+        aliases("remove");
+        ids = positional("0..*", "1..*", List.class, "SANDBOX", "Sandbox ids.");
     }
 
     @Override
     public Integer call() {
-        for (String id : ids) {
+        List<String> all = value(ids);
+        for (String id : all) {
             sandboxes().remove(id);
             context.out().println(id);
         }

@@ -1,32 +1,28 @@
 package dev.basalt.cli;
 
 import dev.basalt.api.SandboxInfo;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** {@code basalt restore NAME}: a new sandbox from a snapshot. */
-@Command(name = "restore", description = "Create a sandbox from a snapshot and print its id.")
-final class RestoreCommand extends BaseCommand {
-    @Parameters(paramLabel = "SNAPSHOT")
-    String name;
-
-    @Option(names = {"-l", "--label"}, description = "Label KEY=VALUE (repeatable).")
-    Map<String, String> labels = new LinkedHashMap<>();
-
-    @Option(names = "--json", description = "Print the sandbox as JSON.")
-    boolean json;
+final class RestoreCommand extends Verb {
+    private final PositionalParamSpec name;
+    private final OptionSpec labels;
+    private final OptionSpec json;
 
     RestoreCommand(CliContext context) {
-        super(context);
+        super(context, "restore", "Create a sandbox from a snapshot and print its id.");
+        name = positional("0", "1", String.class, "SNAPSHOT", "Snapshot name.");
+        labels = map("KEY=VALUE", "Label KEY=VALUE (repeatable).", "-l", "--label");
+        json = flag("Print the sandbox as JSON.", "--json");
     }
 
     @Override
     public Integer call() {
-        SandboxInfo info = sandboxes().restore(name, labels);
-        context.out().println(json ? Views.json(Views.sandbox(info)) : info.id());
+        Map<String, String> l = value(labels);
+        SandboxInfo info = sandboxes().restore(value(name), l);
+        context.out().println(Verb.<Boolean>value(json) ? Views.json(Views.sandbox(info)) : info.id());
         return 0;
     }
 }

@@ -2,32 +2,29 @@ package dev.basalt.cli;
 
 import dev.basalt.api.SandboxInfo;
 import java.util.List;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** {@code basalt run -- CMD...}: boot a sandbox, run the command, print its output, remove the sandbox. */
-@Command(name = "run", description = "Boot a sandbox, run a command in it, remove it; exits with the command's code.")
-final class RunCommand extends BaseCommand {
-    @Mixin
-    SpecOptions spec = new SpecOptions();
-
-    @Mixin
-    ExecOptions exec = new ExecOptions();
-
-    @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "Command and arguments (put them after --).")
-    List<String> command;
+final class RunCommand extends Verb {
+    private final SpecOptions spec;
+    private final ExecOptions exec;
+    private final PositionalParamSpec command;
 
     RunCommand(CliContext context) {
-        super(context);
+        super(context, "run", "Boot a sandbox, run a command in it, remove it; exits with the command's code.");
+        spec = new SpecOptions(this);
+        exec = new ExecOptions(this);
+        command = positional("0..*", "1..*", List.class, "COMMAND", "Command and arguments (put them after --).");
     }
 
     @Override
     public Integer call() {
-        var request = exec.toRequest(command);
+        List<String> argv = value(command);
+        var request = exec.toRequest(argv);
+        CommandRunner.check(context, exec);
         SandboxInfo info = sandboxes().create(spec.toSpec());
         try {
-            return new CommandRunner(context).run(info.id(), request, exec.interactive);
+            return new CommandRunner(context).run(info.id(), request, exec.interactive());
         } finally {
             sandboxes().remove(info.id());
         }

@@ -2,25 +2,23 @@ package dev.basalt.cli;
 
 import dev.basalt.api.SnapshotInfo;
 import java.util.List;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** {@code basalt snapshots}: the snapshot catalog; {@code basalt snapshots rm NAME...} deletes. */
-@Command(name = "snapshots", description = "List snapshots; `snapshots rm NAME...` deletes them.",
-        subcommands = SnapshotsCommand.Remove.class)
-final class SnapshotsCommand extends BaseCommand {
-    @Option(names = "--json", description = "Print a JSON array.")
-    boolean json;
+final class SnapshotsCommand extends Verb {
+    private final OptionSpec json;
 
     SnapshotsCommand(CliContext context) {
-        super(context);
+        super(context, "snapshots", "List snapshots; `snapshots rm NAME...` deletes them.");
+        json = flag("Print a JSON array.", "--json");
+        subcommand(new Remove(context));
     }
 
     @Override
     public Integer call() {
         List<SnapshotInfo> all = sandboxes().snapshots();
-        if (json) {
+        if (Verb.<Boolean>value(json)) {
             context.out().println(Views.json(all.stream().map(Views::snapshot).toList()));
             return 0;
         }
@@ -34,18 +32,18 @@ final class SnapshotsCommand extends BaseCommand {
     }
 
     /** {@code basalt snapshots rm NAME...}. */
-    @Command(name = "rm", description = "Delete snapshots (sandboxes restored from them keep running).")
-    static final class Remove extends BaseCommand {
-        @Parameters(arity = "1..*", paramLabel = "NAME")
-        List<String> names;
+    static final class Remove extends Verb {
+        private final PositionalParamSpec names;
 
         Remove(CliContext context) {
-            super(context);
+            super(context, "rm", "Delete snapshots (sandboxes restored from them keep running).");
+            names = positional("0..*", "1..*", List.class, "NAME", "Snapshot names.");
         }
 
         @Override
         public Integer call() {
-            for (String name : names) {
+            List<String> all = value(names);
+            for (String name : all) {
                 sandboxes().deleteSnapshot(name);
                 context.out().println(name);
             }

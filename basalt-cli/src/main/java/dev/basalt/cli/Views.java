@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SnapshotInfo;
+import dev.basalt.api.TemplateInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -12,7 +13,10 @@ import java.util.Map;
 
 /** How sandboxes and files look on the terminal: JSON documents and table cells. */
 final class Views {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Made on first use: an ObjectMapper costs ~50 ms to build in a fresh JVM, and most commands print no JSON. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
 
     private Views() {
     }
@@ -34,6 +38,9 @@ final class Views {
         m.put("vmmPid", info.vmmPid());
         m.put("labels", info.labels());
         m.put("createdAt", info.createdAt().toString());
+        if (!info.handedOutAt().equals(info.createdAt())) {
+            m.put("handedOutAt", info.handedOutAt().toString());
+        }
         info.readyAt().ifPresent(r -> m.put("readyAt", r.toString()));
         info.readyAt().ifPresent(r -> m.put("bootMillis", Duration.between(info.createdAt(), r).toMillis()));
         m.put("origin", info.origin());
@@ -70,10 +77,28 @@ final class Views {
 
     static String json(Object value) {
         try {
-            return JSON.writeValueAsString(value);
+            return Json.MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** "k=v,k2=v2" (sorted by key), or "" without labels. */
+    static String labels(Map<String, String> labels) {
+        return new java.util.TreeMap<>(labels).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                .collect(java.util.stream.Collectors.joining(","));
+    }
+
+    static Map<String, Object> template(TemplateInfo t) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("key", t.key());
+        m.put("image", t.image());
+        m.put("vcpus", t.vcpus());
+        m.put("memoryMib", t.memoryMib());
+        m.put("shmBytes", t.shmBytes());
+        m.put("createdAt", t.createdAt().toString());
+        m.put("lastUsedAt", t.lastUsedAt().toString());
+        return m;
     }
 
     /** "3s", "5m", "2h", "4d". */

@@ -44,10 +44,15 @@ class CliDaemonTest {
             assertThat(basalt("--host", host, "exec", id, "--", "sh", "-c", "echo hi > /root/x; cat /root/x").out())
                     .isEqualTo("hi\n");
             assertThat(basalt("--host", host, "ls").out()).contains(id).contains("via=daemon");
+            assertThat(basalt("--host", host, "ls", "-q", "--filter", "label=via=daemon").out()).isEqualTo(id + "\n");
+            assertThat(basalt("--host", host, "templates").out()).as("templates through the daemon").contains("default");
             assertThat(basalt("--host", host, "cp", id + ":/root/x", "-").out()).isEqualTo("hi\n");
             CliTest.Outcome run = basalt("--host", host, "run", "--", "sh", "-c", "exit 5");
             assertThat(run.code()).isEqualTo(5);
             assertThat(basalt("--host", host, "rm", id).code()).isZero();
+            CliTest.Outcome prune = basalt("--host", host, "templates", "prune");
+            assertThat(prune.out()).as(prune.err()).containsPattern("deleted [1-9]\\d* template");
+            assertThat(basalt("--host", host, "templates", "--json").out().strip()).isEqualTo("[ ]");
             CliTest.Outcome gone = basalt("--host", host, "inspect", id);
             assertThat(gone.code()).isEqualTo(3);
             assertThat(gone.err()).contains(id).doesNotContain("without the basalt daemon");

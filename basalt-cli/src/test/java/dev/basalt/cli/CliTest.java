@@ -25,6 +25,9 @@ class CliTest {
 
     @BeforeAll
     static void start() throws Exception {
+        if (manager != null) {
+            return;
+        }
         runRoot = Files.createTempDirectory("basalt-cli-test");
         stateDir = Files.createTempDirectory("basalt-cli-state");
         shmDir = Path.of("/dev/shm", "basalt-cli-test-" + ProcessHandle.current().pid());
@@ -34,13 +37,21 @@ class CliTest {
 
     @AfterAll
     static void stop() throws Exception {
+        if (manager == null) {
+            return;
+        }
         manager.close();
+        manager = null;
         try (var left = Files.list(runRoot)) {
             assertThat(left.toList()).as("sandbox directories left behind").isEmpty();
         }
         Files.delete(runRoot);
         CliTestSupport.deleteTree(stateDir);
         CliTestSupport.deleteTree(shmDir);
+    }
+
+    static SandboxManager manager() {
+        return manager;
     }
 
     static Path images() {

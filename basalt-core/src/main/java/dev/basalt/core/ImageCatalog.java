@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -58,6 +59,17 @@ public final class ImageCatalog {
     /** A loaded image and the manifest file (inode and modification time) it came from. */
     private record Loaded(GuestImage image, Object manifestKey, FileTime modified) {}
 
+    /** The names of the images in the catalog (its entries with a manifest, built-hash directories left out). */
+    public List<String> names() {
+        try (var entries = Files.list(imagesDir)) {
+            return entries.filter(e -> Files.isRegularFile(e.resolve("image.json")))
+                    .map(e -> e.getFileName().toString())
+                    .filter(n -> !n.startsWith(".") && !n.matches(".+-[0-9a-f]{16}")).sorted().toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
     /**
      * Loads a named image from the catalog. Images are cached; a cached one is reused while the
      * name still leads to the same, unmodified manifest (a rebuilt image re-points the name's
@@ -78,8 +90,10 @@ public final class ImageCatalog {
             cache.remove(name);
         }
         if (!Files.isRegularFile(manifest)) {
-            throw new BasaltException.InvalidArgument("image '" + name + "' not found: no " + manifest
-                    + " (build the default image with bin/basalt or guest/image/build.sh, or set basalt.images)");
+            List<String> known = names();
+            throw new BasaltException.InvalidArgument("image '" + name + "' not found in " + imagesDir + (known.isEmpty()
+                    ? ", which holds no image (build the default image with bin/basalt or guest/image/build.sh, or set "
+                    + "basalt.images)" : "; images there: " + String.join(", ", known)));
         }
         try {
             Path realDir = dir.toRealPath();

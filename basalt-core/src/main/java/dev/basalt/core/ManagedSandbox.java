@@ -41,6 +41,8 @@ final class ManagedSandbox {
     private VmHandle vm;
     private AgentClient agent;
     private Instant expiresAt;
+    /** When a create got it from a warm pool; null: it was made for its create. */
+    private Instant handedOutAt;
     private java.util.function.Consumer<SandboxEvent> events;
 
     /**
@@ -63,9 +65,10 @@ final class ManagedSandbox {
         return spec;
     }
 
-    /** Gives a pooled sandbox the spec (labels) of the create that took it. */
+    /** Gives a pooled sandbox the spec (labels) of the create that took it, now (its age counts from here). */
     synchronized void respec(SandboxSpec newSpec) {
         this.spec = newSpec;
+        this.handedOutAt = Instant.now();
     }
 
     /** What its VM is built from: the VM's machine, boot and devices. */
@@ -84,7 +87,7 @@ final class ManagedSandbox {
     synchronized SandboxInfo info() {
         return new SandboxInfo(id, state, spec, hypervisor.accel().id(), vm != null && vm.isAlive() ? vm.pid() : 0, createdAt,
                 Optional.ofNullable(readyAt), execsInFlight, Optional.ofNullable(failure), origin,
-                Optional.ofNullable(expiresAt));
+                Optional.ofNullable(expiresAt), handedOutAt);
     }
 
     synchronized SandboxState state() {

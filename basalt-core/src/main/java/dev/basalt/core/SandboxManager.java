@@ -146,6 +146,19 @@ public final class SandboxManager implements Sandboxes {
         return new SandboxManager(ManagerConfig.defaults(), Hypervisors.detect());
     }
 
+    /** The templates in this manager's shm directory (shared with other managers using it). */
+    @Override
+    public List<dev.basalt.api.TemplateInfo> templates() {
+        ensureOpen();
+        return templates.list();
+    }
+
+    @Override
+    public List<dev.basalt.api.TemplateInfo> pruneTemplates() {
+        ensureOpen();
+        return templates.prune();
+    }
+
     /** The accelerator every VM of this manager runs on ("kvm" or "tcg"). */
     public String accel() {
         return hypervisor.accel().id();

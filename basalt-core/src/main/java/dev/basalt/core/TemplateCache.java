@@ -162,6 +162,55 @@ final class TemplateCache {
         }
     }
 
+    /** The published templates, most recently used first, with the memory each holds now. */
+    java.util.List<dev.basalt.api.TemplateInfo> list() {
+        try (var dirs = Files.list(root)) {
+            return dirs.filter(d -> Files.isRegularFile(d.resolve("template.json")))
+                    .sorted(Comparator.comparing((Path d) -> lastUse(d)).reversed())
+                    .map(TemplateCache::describe).filter(java.util.Objects::nonNull).toList();
+        } catch (IOException e) {
+            throw new BasaltException.Unavailable("cannot list the templates in " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Deletes every published template no other thread or process is building; returns them. */
+    java.util.List<dev.basalt.api.TemplateInfo> prune() {
+        java.util.List<dev.basalt.api.TemplateInfo> removed = new java.util.ArrayList<>();
+        for (dev.basalt.api.TemplateInfo t : list()) {
+            synchronized (locks.computeIfAbsent(t.key(), k -> new Object())) {
+                try (FileChannel lock = FileChannel.open(root.resolve("." + t.key() + ".lock"),
+                        StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                     var held = lock.tryLock()) {
+                    if (held != null) {
+                        RunRoot.deleteTree(root.resolve(t.key()));
+                        removed.add(t);
+                        log.info("template {} of image {} deleted ({} on /dev/shm given back)", t.key(), t.image(),
+                                t.shmBytes());
+                    }
+                } catch (IOException | java.nio.channels.OverlappingFileLockException e) {
+                    log.warn("cannot delete template {}: {}", t.key(), e.toString());
+                }
+            }
+        }
+        return removed;
+    }
+
+    private static dev.basalt.api.TemplateInfo describe(Path dir) {
+        try {
+            var json = JSON.readTree(dir.resolve("template.json").toFile());
+            long bytes = ZeroPages.allocatedBytes(dir.resolve("memory.ram"))
+                    + Files.size(dir.resolve("state.bin"));
+            Instant created = Instant.parse(json.path("createdAt").asText(Instant.EPOCH.toString()));
+            var key = json.path("key");
+            var machine = key.path("shape").path("machine");
+            return new dev.basalt.api.TemplateInfo(dir.getFileName().toString(), key.path("image").asText("?"),
+                    machine.path("vcpus").asInt(), machine.path("memoryMib").asInt(), bytes, created,
+                    lastUse(dir).toInstant());
+        } catch (IOException | RuntimeException e) {
+            return null;                    // deleted meanwhile, or not a template of this version
+        }
+    }
+
     private static FileTime lastUse(Path dir) {
         try {
             return Files.getLastModifiedTime(dir.resolve("template.json"));

@@ -14,6 +14,7 @@ import dev.basalt.api.SandboxSpec;
 import dev.basalt.api.SandboxEvent;
 import dev.basalt.api.SandboxState;
 import dev.basalt.api.SnapshotInfo;
+import dev.basalt.api.TemplateInfo;
 import dev.basalt.grpc.v1.Command;
 import dev.basalt.grpc.v1.PoolStatus;
 import dev.basalt.grpc.v1.Sandbox;
@@ -98,6 +99,9 @@ public final class ProtoMapper {
                 .setAccel(i.accel()).setVmmPid(i.vmmPid()).setCreatedAt(timestamp(i.createdAt()))
                 .setExecsInFlight(i.execsInFlight()).setOrigin(i.origin());
         i.readyAt().ifPresent(t -> b.setReadyAt(timestamp(t)));
+        if (!i.handedOutAt().equals(i.createdAt())) {
+            b.setHandedOutAt(timestamp(i.handedOutAt()));
+        }
         i.failure().ifPresent(b::setFailure);
         i.expiresAt().ifPresent(t -> b.setExpiresAt(timestamp(t)));
         return b.build();
@@ -107,7 +111,8 @@ public final class ProtoMapper {
         return new SandboxInfo(p.getId(), fromProto(p.getState()), fromProto(p.getSpec()), p.getAccel(), p.getVmmPid(),
                 instant(p.getCreatedAt()), p.hasReadyAt() ? Optional.of(instant(p.getReadyAt())) : Optional.empty(),
                 p.getExecsInFlight(), p.hasFailure() ? Optional.of(p.getFailure()) : Optional.empty(), p.getOrigin(),
-                p.hasExpiresAt() ? Optional.of(instant(p.getExpiresAt())) : Optional.empty());
+                p.hasExpiresAt() ? Optional.of(instant(p.getExpiresAt())) : Optional.empty(),
+                p.hasHandedOutAt() ? instant(p.getHandedOutAt()) : null);
     }
 
     // ---- events ----
@@ -235,5 +240,16 @@ public final class ProtoMapper {
     public static PoolStats fromProto(PoolStatus p) {
         return new PoolStats(p.getTemplate(), p.getImage(), p.getVcpus(), p.getMemoryMib(), p.getWarmTarget(),
                 p.getWarmReady(), p.getStandbyTarget(), p.getStandbyReady(), p.getHits(), p.getMisses());
+    }
+
+    public static dev.basalt.grpc.v1.Template toProto(TemplateInfo t) {
+        return dev.basalt.grpc.v1.Template.newBuilder().setKey(t.key()).setImage(t.image()).setVcpus(t.vcpus())
+                .setMemoryMib(t.memoryMib()).setShmBytes(t.shmBytes()).setCreatedAt(timestamp(t.createdAt()))
+                .setLastUsedAt(timestamp(t.lastUsedAt())).build();
+    }
+
+    public static TemplateInfo fromProto(dev.basalt.grpc.v1.Template p) {
+        return new TemplateInfo(p.getKey(), p.getImage(), p.getVcpus(), p.getMemoryMib(), p.getShmBytes(),
+                instant(p.getCreatedAt()), instant(p.getLastUsedAt()));
     }
 }

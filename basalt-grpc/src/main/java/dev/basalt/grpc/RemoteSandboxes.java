@@ -110,6 +110,12 @@ public final class RemoteSandboxes implements Sandboxes {
         return connect("unix://" + socket.toAbsolutePath());
     }
 
+    /** A {@code unix://} target's socket path, or null for any other target. */
+    private static Path unixPath(String target) {
+        return target.startsWith("unix://") ? Path.of(target.substring("unix://".length()))
+                : target.startsWith("unix:") ? Path.of(target.substring("unix:".length())) : null;
+    }
+
     /** A client of the basaltd listening on TCP {@code host:port} (plaintext). */
     public static RemoteSandboxes tcp(String host, int port) {
         return connect(host + ":" + port);
@@ -138,8 +144,15 @@ public final class RemoteSandboxes implements Sandboxes {
         return token == null ? credentials : CompositeChannelCredentials.create(credentials, token);
     }
 
-    /** A client of the gRPC target {@code target}: {@code unix:///path} or {@code host:port}, plaintext. */
+    /**
+     * A client of the gRPC target {@code target}: {@code unix:///path} (over {@link UnixSocketChannel}) or
+     * {@code host:port}, plaintext.
+     */
     public static RemoteSandboxes connect(String target) {
+        Path unix = unixPath(target);
+        if (unix != null) {
+            return new RemoteSandboxes(UnixSocketChannel.to(unix, MAX_INBOUND_MESSAGE_BYTES), null, target);
+        }
         return connect(target, InsecureChannelCredentials.create());
     }
 
@@ -365,6 +378,18 @@ public final class RemoteSandboxes implements Sandboxes {
     public List<PoolStats> pools() {
         return call(() -> snapshots.poolStatus(PoolStatusRequest.getDefaultInstance()))
                 .getPoolsList().stream().map(ProtoMapper::fromProto).toList();
+    }
+
+    @Override
+    public List<dev.basalt.api.TemplateInfo> templates() {
+        return call(() -> snapshots.listTemplates(dev.basalt.grpc.v1.ListTemplatesRequest.getDefaultInstance()))
+                .getTemplatesList().stream().map(ProtoMapper::fromProto).toList();
+    }
+
+    @Override
+    public List<dev.basalt.api.TemplateInfo> pruneTemplates() {
+        return call(() -> snapshots.pruneTemplates(dev.basalt.grpc.v1.PruneTemplatesRequest.getDefaultInstance()))
+                .getTemplatesList().stream().map(ProtoMapper::fromProto).toList();
     }
 
     @Override

@@ -185,6 +185,11 @@ public final class BasaltServer implements AutoCloseable {
         return this;
     }
 
+    /** Where it listens: {@code unix:///path}, {@code tcp://host:port} or {@code tls://host:port}. */
+    public String address() {
+        return address + (server.getPort() > 0 && address.endsWith(":0") ? " (port " + server.getPort() + ")" : "");
+    }
+
     /** The TCP port listened on, or -1 for other transports. */
     public int port() {
         return server.getPort();

@@ -1,5 +1,7 @@
 package dev.basalt.server;
 
+import dev.basalt.api.BasaltException;
+import dev.basalt.api.EventFilter;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.core.ManagerConfig;
 import dev.basalt.core.PoolConfig;
@@ -100,16 +102,34 @@ public final class Main implements Callable<Integer> {
         if (System.getProperty("logback.configurationFile") == null) {
             System.setProperty("logback.configurationFile", String.valueOf(Main.class.getResource("basaltd-logback.xml")));
         }
-        System.exit(new CommandLine(new Main()).execute(args));
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof BasaltException b) {
+                cmd.getErr().println("basaltd: " + b.getMessage());
+                return 1;
+            }
+            throw e;
+        });
+        System.exit(cli.execute(args));
     }
 
+    /**
+     * Claims the socket, run and state directories first (a second daemon on any of them is refused
+     * before it changes anything), then starts the manager, which takes over the VMs of the previous
+     * run, and serves it until SIGTERM/SIGINT.
+     *
+     * @throws BasaltException.AlreadyExists if another basaltd uses the socket, run or state directory
+     * @throws BasaltException.PermissionDenied if this user cannot write the run or state directory
+     */
     @Override
     public Integer call() throws Exception {
         Logger log = LoggerFactory.getLogger(Main.class);
+        Path run = runDir != null ? runDir : defaultDir("/run/basalt/daemon", "run");
+        Path state = stateDir != null ? stateDir : defaultDir("/var/lib/basalt", "state");
+        Path socketPath = socket != null ? socket : dev.basalt.grpc.DaemonSocket.defaultPath();
+        DaemonLock lock = DaemonLock.acquire(socketPath, run, state);    // held until the process exits
         ManagerConfig config = ManagerConfig.defaults().withVmsDieWithManager(false)
-                .withRunRoot(runDir != null ? runDir : defaultDir("/run/basalt/daemon", "run"))
-                .withStateDir(stateDir != null ? stateDir : defaultDir("/var/lib/basalt", "state"))
-                .withLimits(maxSandboxes, maxMemoryMib);
+                .withRunRoot(run).withStateDir(state).withLimits(maxSandboxes, maxMemoryMib);
         if (images != null) {
             config = config.withImagesDir(images);
         }
@@ -123,8 +143,14 @@ public final class Main implements Callable<Integer> {
         if (poolWarm > 0 || poolStandby > 0) {
             config = config.withPools(List.of(new PoolConfig(SandboxSpec.defaults(), poolWarm, poolStandby)));
         }
-        Path socketPath = socket != null ? socket : dev.basalt.grpc.DaemonSocket.defaultPath();
-        SandboxManager manager = new SandboxManager(config, Hypervisors.detect());
+        SandboxManager manager;
+        try {
+            manager = new SandboxManager(config, Hypervisors.detect());
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+        AutoCloseable lifecycle = manager.subscribe(EventFilter.all(), LifecycleLog::log);
         ServerMetrics metrics = metricsPort == null ? null : new ServerMetrics(manager);
         List<BasaltServer> servers = new ArrayList<>();
         List<E2bServer> closeables = new ArrayList<>();
@@ -133,10 +159,12 @@ public final class Main implements Callable<Integer> {
             log.info("basaltd stopping; its sandboxes keep running for the next start");
             servers.forEach(BasaltServer::close);
             closeables.forEach(c -> c.close());
+            LifecycleLog.closeQuietly(lifecycle);
             if (metrics != null) {
                 metrics.close();
             }
             manager.close();
+            lock.close();
             stopped.countDown();
         }, "basaltd-shutdown"));
         if (metrics != null) {
@@ -165,6 +193,9 @@ public final class Main implements Callable<Integer> {
                     ? BasaltServer.onTcp(host, port, manager, options.withTls(tlsCert, tlsKey).withTokenFile(tokenFile))
                     : BasaltServer.onTcp(host, port, manager)).start());
         }
+        log.info("basaltd ready on {} ({} sandbox(es), accel {}; run dir {}, state dir {}); clients: basalt --host unix:{}",
+                servers.stream().map(BasaltServer::address).toList(), manager.list().size(), manager.accel(), run, state,
+                socketPath.toAbsolutePath());
         stopped.await();
         return 0;
     }

@@ -63,4 +63,21 @@ final class SnapshotService extends SnapshotServiceGrpc.SnapshotServiceImplBase 
         unary(observer, () -> PoolStatusResponse.newBuilder().addAllPools(sandboxes.pools().stream()
                 .map(ProtoMapper::toProto).toList()).build());
     }
+
+    @Override
+    public void listTemplates(dev.basalt.grpc.v1.ListTemplatesRequest request,
+                              StreamObserver<dev.basalt.grpc.v1.ListTemplatesResponse> observer) {
+        unary(observer, () -> templates(sandboxes.templates()));
+    }
+
+    @Override
+    public void pruneTemplates(dev.basalt.grpc.v1.PruneTemplatesRequest request,
+                               StreamObserver<dev.basalt.grpc.v1.ListTemplatesResponse> observer) {
+        unary(observer, () -> templates(sandboxes.pruneTemplates()));
+    }
+
+    private static dev.basalt.grpc.v1.ListTemplatesResponse templates(java.util.List<dev.basalt.api.TemplateInfo> list) {
+        return dev.basalt.grpc.v1.ListTemplatesResponse.newBuilder()
+                .addAllTemplates(list.stream().map(ProtoMapper::toProto).toList()).build();
+    }
 }

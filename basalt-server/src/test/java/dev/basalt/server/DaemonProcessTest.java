@@ -7,9 +7,7 @@ import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.api.SandboxState;
 import dev.basalt.grpc.RemoteSandboxes;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -28,11 +26,8 @@ class DaemonProcessTest {
         String tag = "bd-" + ProcessHandle.current().pid();
         Path run = Path.of("/tmp", tag);
         Path shm = Path.of("/dev/shm", tag);
-        List<String> command = List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "--socket", socket.toString(),
-                "--images", GrpcVms.imagesDir().toString(), "--run-dir", run.toString(),
-                "--state-dir", dir.resolve("state").toString(), "--shm-dir", shm.toString());
-        Process daemon = start(command, dir, socket);
+        List<String> command = DaemonProcesses.command(socket, run, dir.resolve("state"), shm);
+        Process daemon = DaemonProcesses.start(command, dir.resolve("basaltd.log"), socket);
         long vmmPid = 0;
         try {
             String id;
@@ -47,7 +42,7 @@ class DaemonProcessTest {
             assertThat(daemon.waitFor(10, TimeUnit.SECONDS)).isTrue();
             assertThat(ProcessHandle.of(vmmPid).map(ProcessHandle::isAlive)).as("VM outlives basaltd").contains(true);
 
-            daemon = start(command, dir, socket);
+            daemon = DaemonProcesses.start(command, dir.resolve("basaltd.log"), socket);
             try (RemoteSandboxes client = RemoteSandboxes.unixSocket(socket)) {
                 SandboxInfo info = client.inspect(id);
                 assertThat(info.state()).isEqualTo(SandboxState.READY);
@@ -63,27 +58,6 @@ class DaemonProcessTest {
             ProcessHandle.of(vmmPid).ifPresent(ProcessHandle::destroyForcibly);   // our VM, if a step failed
             GrpcVms.deleteTree(run);
             GrpcVms.deleteTree(shm);
-        }
-    }
-
-    private static Process start(List<String> command, Path dir, Path socket) throws Exception {
-        Files.deleteIfExists(socket);
-        Process daemon = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("basaltd.log").toFile())).start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!Files.exists(socket)) {
-            assertThat(daemon.isAlive()).as("basaltd running; log: %s", log(dir)).isTrue();
-            assertThat(System.nanoTime()).as("socket within 30 s").isLessThan(deadline);
-            Thread.sleep(50);
-        }
-        return daemon;
-    }
-
-    private static String log(Path dir) {
-        try {
-            return Files.readString(dir.resolve("basaltd.log"));
-        } catch (Exception e) {
-            return "(no log)";
         }
     }
 }

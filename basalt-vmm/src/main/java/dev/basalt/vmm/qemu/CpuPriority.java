@@ -87,9 +87,15 @@ public final class CpuPriority {
         }
     }
 
+    /**
+     * Read with plain (non-interruptible) I/O: the class may first be used on a thread whose interrupt
+     * flag is set (a pool closing), and an NIO read would then fail and leave every later VM of the
+     * process unable to start in the background.
+     */
     private static boolean hasCapSysNice() {
-        try (Stream<String> lines = Files.lines(Path.of("/proc/self/status"))) {
-            return lines.filter(l -> l.startsWith("CapEff:")).findFirst()
+        try (var in = new java.io.FileInputStream("/proc/self/status")) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).lines()
+                    .filter(l -> l.startsWith("CapEff:")).findFirst()
                     .map(l -> (Long.parseUnsignedLong(l.substring("CapEff:".length()).strip(), 16) >>> CAP_SYS_NICE & 1) == 1)
                     .orElse(false);
         } catch (IOException | RuntimeException e) {
