@@ -107,7 +107,31 @@ final class ManagedSandbox {
         this.readyAt = readyAt == null ? Instant.now() : readyAt;
         this.state = SandboxState.READY;
         emit(SandboxEvent.Kind.READY, origin);
+        agent.whenLost(why -> agentLost(agent, why));
         return true;
+    }
+
+    /**
+     * The agent channel of a live sandbox was lost, not closed by Basalt: the guest broke the
+     * protocol, stopped reading or answering, or hung up. Unless the VM is exiting anyway (then
+     * {@link #onVmExit} says why), the sandbox fails with the channel's reason and its VM is killed:
+     * nothing more can be done in it, and a FAILED sandbox holds no resources.
+     */
+    private void agentLost(AgentClient lostAgent, dev.basalt.vmm.agent.AgentDisconnectedException why) {
+        VmHandle v;
+        synchronized (this) {
+            if (agent != lostAgent || !state.isLive()) {
+                return;
+            }
+            v = vm;
+        }
+        if (v != null && v.awaitExit(java.time.Duration.ofSeconds(1))) {
+            return;
+        }
+        log.warn("sandbox {} failed: {}", id, why.getMessage());
+        if (fail(why.getMessage() + diagnostics()) && v != null) {
+            v.kill();
+        }
     }
 
     /**
