@@ -36,6 +36,9 @@ final class QemuVm implements VmHandle {
     /** Where a confined QEMU's pid is written by its launcher; null when {@link #process} is QEMU. */
     private final Path pidFile;
     private volatile long vmmPid;
+    /** Completes when the console's last bytes are in its ring ({@link ConsolePump}). */
+    private final CompletableFuture<Void> consoleDrained = new CompletableFuture<>();
+    private volatile boolean consoleStarted;
     private QmpClient qmp;
 
     /**
@@ -61,7 +64,10 @@ final class QemuVm implements VmHandle {
         this.incomingState = incomingState;
         this.accel = accel;
         this.process = process;
-        this.exited = exited;
+        // exit is reported once the console's last words (a panic, say) are in its log
+        this.exited = exited.thenCompose(code -> !consoleStarted ? CompletableFuture.completedFuture(code)
+                : consoleDrained.completeOnTimeout(null, ConsolePump.DRAIN.toMillis(), TimeUnit.MILLISECONDS)
+                        .thenApply(v -> code));
         this.pidFile = pidFile;
         this.vmmPid = pidFile == null ? process.pid() : 0;
     }
@@ -137,7 +143,7 @@ final class QemuVm implements VmHandle {
     public AgentTransport connectAgent(Duration timeout) throws IOException {
         Device.AgentPort port = config.devices(Device.AgentPort.class).stream().findFirst()
                 .orElseThrow(() -> new BasaltException.Internal("VM " + config.name() + " has no agent port"));
-        return UnixSocketTransport.connect(runDir.port(port.id()), timeout);
+        return UnixSocketTransport.connect(runDir.port(port.id()), timeout, config.name());
     }
 
     @Override
@@ -198,6 +204,14 @@ final class QemuVm implements VmHandle {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Starts keeping the serial console in its bounded log; once, when the VM's sockets exist. */
+    void startConsole() {
+        consoleStarted = true;
+        config.devices(Device.Console.class).stream().findFirst().ifPresentOrElse(
+                c -> ConsolePump.start(config.name(), runDir.consoleSocket(c.id()), runDir.console(c.id()), consoleDrained),
+                () -> consoleDrained.complete(null));
     }
 
     @Override
