@@ -51,16 +51,19 @@ final class ConsolePump {
      * Starts pumping the console socket {@code socket} of VM {@code vm} into the ring at
      * {@code logFile}; {@code drained} completes when the VM has closed the socket and everything
      * read is in the ring (or at once if the VM has no console socket, e.g. one started by an older
-     * Basalt that wrote its console to a file itself).
+     * Basalt that wrote its console to a file itself). Closing the returned handle lets the console
+     * go (the VM keeps running; QEMU drops its output until the next host connects).
      */
-    static void start(String vm, Path socket, Path logFile, CompletableFuture<Void> drained) {
+    static AutoCloseable start(String vm, Path socket, Path logFile, CompletableFuture<Void> drained) {
         if (!Files.exists(socket)) {
             drained.complete(null);
-            return;
+            return () -> { };
         }
+        CompletableFuture<UnixSocketTransport> connection = new CompletableFuture<>();
         Thread.ofVirtual().name("console-" + vm).start(() -> {
             try (UnixSocketTransport in = UnixSocketTransport.connect(socket, CONNECT, vm);
                  LogRing ring = LogRing.open(logFile, ringBytes())) {
+                connection.complete(in);
                 ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
                 while (in.read(buf.clear()) >= 0) {
                     ring.write(buf.flip());
@@ -68,8 +71,25 @@ final class ConsolePump {
             } catch (IOException | RuntimeException e) {
                 log.debug("sandbox {}: console pump ended: {}", vm, e.toString());
             } finally {
+                connection.complete(null);
                 drained.complete(null);
             }
         });
+        return () -> {
+            UnixSocketTransport in = connection.getNow(null);
+            if (in != null) {
+                in.close();
+            } else {
+                connection.thenAccept(c -> {
+                    if (c != null) {
+                        try {
+                            c.close();
+                        } catch (IOException e) {
+                            log.debug("sandbox {}: closing the console", vm, e);
+                        }
+                    }
+                });
+            }
+        };
     }
 }

@@ -39,6 +39,7 @@ final class QemuVm implements VmHandle {
     /** Completes when the console's last bytes are in its ring ({@link ConsolePump}). */
     private final CompletableFuture<Void> consoleDrained = new CompletableFuture<>();
     private volatile boolean consoleStarted;
+    private volatile AutoCloseable console;
     private QmpClient qmp;
 
     /**
@@ -157,6 +158,25 @@ final class QemuVm implements VmHandle {
     }
 
     @Override
+    public String ensureRunning() {
+        QmpClient q = qmp();
+        String status = q.execute("query-status", Map.of()).path("status").asText("");
+        switch (status) {
+            case "running" -> {
+                return status;
+            }
+            case "inmigrate" -> throw new BasaltException.Unavailable("VM " + config.name()
+                    + " still waits for the state it was started for: it never ran");
+            default -> {
+                Migration.cancelOutgoing(q);
+                q.execute("cont", Map.of());
+                log.info("VM {} was left {} by its previous manager: resumed", config.name(), status);
+                return status;
+            }
+        }
+    }
+
+    @Override
     public void toForeground() {
         if (background) {
             long pid = pid();   // QEMU's threads, not a launcher's
@@ -210,8 +230,27 @@ final class QemuVm implements VmHandle {
     void startConsole() {
         consoleStarted = true;
         config.devices(Device.Console.class).stream().findFirst().ifPresentOrElse(
-                c -> ConsolePump.start(config.name(), runDir.consoleSocket(c.id()), runDir.console(c.id()), consoleDrained),
+                c -> console = ConsolePump.start(config.name(), runDir.consoleSocket(c.id()), runDir.console(c.id()),
+                        consoleDrained),
                 () -> consoleDrained.complete(null));
+    }
+
+    @Override
+    public void detach() {
+        synchronized (this) {
+            if (qmp != null) {
+                qmp.close();
+                qmp = null;
+            }
+        }
+        AutoCloseable c = console;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.debug("VM {}: closing the console", config.name(), e);
+            }
+        }
     }
 
     @Override
