@@ -37,6 +37,8 @@ final class ManagedSandbox {
     private int execsInFlight;
     private int opsInFlight;
     private boolean frozen;
+    /** True while a restarted daemon takes the VM over: operations wait, as for a freeze. */
+    private boolean reattaching;
     private VmHandle vm;
     private AgentClient agent;
     private Instant expiresAt;
@@ -174,6 +176,7 @@ final class ManagedSandbox {
      */
     synchronized AgentClient acquire(String operation, boolean exec) {
         long deadline = System.nanoTime() + FREEZE_WAIT_NANOS;
+        awaitReattach(operation);
         while (frozen && state.isLive()) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
@@ -215,6 +218,7 @@ final class ManagedSandbox {
      * Only when READY with no operation in flight, so the agent channel is at a frame boundary.
      */
     synchronized AgentClient freeze(String operation) {
+        awaitReattach(operation);
         if (state != SandboxState.READY) {
             throw state == SandboxState.RUNNING
                     ? new BasaltException.WrongState("cannot " + operation + " sandbox " + id + ": "
@@ -228,6 +232,35 @@ final class ManagedSandbox {
         }
         frozen = true;
         return agent;
+    }
+
+    /** A restarted daemon is taking this sandbox's VM over: operations wait until {@link #endReattach}. */
+    synchronized void beginReattach() {
+        reattaching = true;
+    }
+
+    /** The take-over is done (READY, or FAILED with the reason): waiting operations go on. */
+    synchronized void endReattach() {
+        reattaching = false;
+        notifyAll();
+    }
+
+    /** Waits (under the lock, at most a minute) while the VM is being taken over. */
+    private void awaitReattach(String operation) {
+        long deadline = System.nanoTime() + FREEZE_WAIT_NANOS;
+        while (reattaching) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new BasaltException.TimedOut("cannot " + operation + " in sandbox " + id
+                        + ": basaltd has been taking it over after a restart for too long");
+            }
+            try {
+                wait(Math.max(1, left / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BasaltException.Unavailable("interrupted while waiting for sandbox " + id);
+            }
+        }
     }
 
     /** Ends {@link #freeze}: waiting operations go on. */
@@ -259,23 +292,38 @@ final class ManagedSandbox {
     }
 
     /**
-     * Puts back what a previous run of the daemon recorded: creation and ready times, and — for a
-     * sandbox that had already ended — its terminal state and failure. No events are sent.
+     * Puts back what a previous run of the daemon recorded: creation and ready times, its state (a
+     * RUNNING one is READY: the dead daemon's execs are gone) and failure. No events are sent.
      */
     synchronized void restoreRecord(Instant created, Instant ready, SandboxState recorded, String recordedFailure) {
         this.createdAt = created;
         this.readyAt = ready;
-        if (recorded.isTerminal()) {
-            this.state = recorded;
-            this.failure = recordedFailure;
-        }
+        this.state = recorded == SandboxState.RUNNING ? SandboxState.READY : recorded;
+        this.failure = recordedFailure;
     }
 
-    /** Closes the agent connection but leaves the VM running (daemon shutdown; a restart reattaches). */
+    /**
+     * The agent of a VM taken over after a restart answered: a sandbox recorded live serves again.
+     * Returns false if it was stopped or failed meanwhile.
+     */
+    synchronized boolean reattached(AgentClient agent) {
+        if (!state.isLive()) {
+            return false;
+        }
+        this.agent = agent;
+        this.state = SandboxState.READY;
+        emit(SandboxEvent.Kind.READY, origin);
+        agent.whenLost(why -> agentLost(agent, why));
+        return true;
+    }
+
+    /** Closes the agent and VM connections but leaves the VM running (daemon shutdown; a restart reattaches). */
     void detach() {
         AgentClient toClose;
+        VmHandle v;
         synchronized (this) {
             toClose = agent;
+            v = vm;
             agent = null;
             events = event -> { };
             if (state.isLive()) {
@@ -284,6 +332,9 @@ final class ManagedSandbox {
         }
         if (toClose != null) {
             toClose.close();
+        }
+        if (v != null) {
+            v.detach();
         }
     }
 
@@ -312,6 +363,9 @@ final class ManagedSandbox {
      * {@code grace}. Allowed in every state; a no-op once terminal.
      */
     void stop(java.time.Duration grace) {
+        synchronized (this) {
+            awaitReattach("stop");     // the VM may not be attached yet
+        }
         ManagedSandbox sandbox = this;
         var agent = sandbox.beginStop();
         VmHandle vm = sandbox.vm();

@@ -4,7 +4,6 @@ import dev.basalt.api.BasaltException;
 import dev.basalt.api.SandboxEvent;
 import dev.basalt.api.SandboxState;
 import dev.basalt.vmm.Hypervisor;
-import dev.basalt.vmm.VmConfig;
 import dev.basalt.vmm.VmHandle;
 import dev.basalt.vmm.agent.AgentClient;
 import java.io.IOException;
@@ -16,9 +15,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Rebuilds a daemon's sandboxes after a restart from their stored records: a VM that still runs is
- * taken over (its QMP and agent sockets accept a new connection; the agent has aborted whatever the
- * dead daemon had in flight and answers a fresh {@code HELLO}); a VM that died meanwhile leaves a
- * FAILED sandbox that says so.
+ * taken over (its QMP and agent sockets accept a new connection; a save the dead daemon left
+ * paused or going is cancelled and the guest resumed; the agent has aborted whatever the dead
+ * daemon had in flight and answers a fresh {@code HELLO}); a VM that died meanwhile leaves a
+ * FAILED sandbox that says so. {@link #placeholder} makes the sandbox at once, so the daemon can
+ * list it and serve while {@link #reattach} runs in the background (operations on it wait).
  */
 final class Reattacher {
     private static final Logger log = LoggerFactory.getLogger(Reattacher.class);
@@ -34,41 +35,62 @@ final class Reattacher {
         this.cgroups = cgroups;
     }
 
-    ManagedSandbox reattach(SandboxStore.Row row, Consumer<SandboxEvent> events) {
+    /**
+     * The sandbox of a record, in its recorded state (which stays in the store, so a daemon killed
+     * again before the take-over finds it again); one that was not over waits for {@link #reattach}.
+     */
+    ManagedSandbox placeholder(SandboxStore.Row row, Consumer<SandboxEvent> events) {
         SandboxStore.Stored stored = row.stored();
         Path dir = runRoot.path().resolve(row.id());
-        VmConfig config = stored.config(row.id());
-        ManagedSandbox sandbox = new ManagedSandbox(row.id(), stored.spec(), config, dir, hypervisor, stored.origin(), events);
+        ManagedSandbox sandbox = new ManagedSandbox(row.id(), stored.spec(), stored.config(row.id()), dir, hypervisor,
+                stored.origin(), events);
         sandbox.restoreRecord(java.time.Instant.parse(stored.createdAt()), row.readyAt(), row.state(), row.failure());
-        if (row.state().isTerminal()) {
-            return sandbox;
+        if (!row.state().isTerminal()) {
+            sandbox.beginReattach();
         }
+        return sandbox;
+    }
+
+    /** Takes the VM of a {@linkplain #placeholder placeholder} over; it ends READY, STOPPING or FAILED. */
+    void reattach(ManagedSandbox sandbox, SandboxStore.Row row) {
+        if (row.state().isTerminal()) {
+            return;
+        }
+        try {
+            takeOver(sandbox, row);
+        } finally {
+            sandbox.endReattach();
+        }
+        log.info("sandbox {} reattached: {}", row.id(), sandbox.state());
+    }
+
+    private void takeOver(ManagedSandbox sandbox, SandboxStore.Row row) {
+        Path dir = sandbox.dir();
         long pid = row.vmmPid() > 0 ? row.vmmPid() : runRoot.recordedVmmPid(dir);
         VmHandle vm;
         try {
-            vm = hypervisor.attach(config, dir, pid);
+            vm = hypervisor.attach(sandbox.config(), dir, pid);
         } catch (BasaltException e) {
             sandbox.fail("its VM died while basaltd was not running (" + e.getMessage() + ")" + sandbox.diagnostics());
             cgroups.remove(row.id());
-            return sandbox;
+            return;
         }
         sandbox.attach(vm);
         runRoot.recordVmm(dir, vm.pid());
         vm.exited().thenAccept(sandbox::onVmExit);
         vm.exited().thenRunAsync(() -> cgroups.remove(row.id()), Thread.ofVirtual()::start);
         if (row.state() == SandboxState.STOPPING) {
-            return sandbox;   // the caller finishes the stop
+            return;   // the caller finishes the stop
         }
         try {
+            vm.ensureRunning();   // a checkpoint or fork the dead daemon was saving left it paused
             AgentClient agent = AgentClient.connect(vm.connectAgent(AGENT_TIMEOUT), AGENT_TIMEOUT);
-            if (!sandbox.ready(agent)) {
+            if (!sandbox.reattached(agent)) {
                 agent.close();
             }
         } catch (IOException | RuntimeException e) {
             sandbox.fail("its guest agent did not answer after basaltd restarted: " + e.getMessage() + sandbox.diagnostics());
             vm.kill();
         }
-        log.info("sandbox {} reattached: {}", row.id(), sandbox.state());
-        return sandbox;
     }
 }
