@@ -175,21 +175,8 @@ final class ManagedSandbox {
      * and must be paired with {@link #release(boolean)}.
      */
     synchronized AgentClient acquire(String operation, boolean exec) {
-        long deadline = System.nanoTime() + FREEZE_WAIT_NANOS;
         awaitReattach(operation);
-        while (frozen && state.isLive()) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new BasaltException.TimedOut("cannot " + operation + " in sandbox " + id
-                        + ": a checkpoint or fork has held it paused for too long");
-            }
-            try {
-                wait(Math.max(1, left / 1_000_000));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new BasaltException.Unavailable("interrupted while waiting for sandbox " + id);
-            }
-        }
+        waitWhile(() -> frozen && state.isLive(), operation, "a checkpoint or fork has held it paused for too long");
         if (!state.isLive()) {
             throw wrongState(operation);
         }
@@ -247,12 +234,16 @@ final class ManagedSandbox {
 
     /** Waits (under the lock, at most a minute) while the VM is being taken over. */
     private void awaitReattach(String operation) {
+        waitWhile(() -> reattaching, operation, "basaltd has been taking it over after a restart for too long");
+    }
+
+    /** Waits under the lock, at most a minute, while {@code blocked}; then throws TimedOut saying {@code why}. */
+    private void waitWhile(java.util.function.BooleanSupplier blocked, String operation, String why) {
         long deadline = System.nanoTime() + FREEZE_WAIT_NANOS;
-        while (reattaching) {
+        while (blocked.getAsBoolean()) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new BasaltException.TimedOut("cannot " + operation + " in sandbox " + id
-                        + ": basaltd has been taking it over after a restart for too long");
+                throw new BasaltException.TimedOut("cannot " + operation + " in sandbox " + id + ": " + why);
             }
             try {
                 wait(Math.max(1, left / 1_000_000));
