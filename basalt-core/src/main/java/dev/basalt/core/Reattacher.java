@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
 final class Reattacher {
     private static final Logger log = LoggerFactory.getLogger(Reattacher.class);
     private static final Duration AGENT_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration FIRST_HELLO = Duration.ofSeconds(2);
+    private static final Duration RECONNECT_PAUSE = Duration.ofMillis(300);
 
     private final Hypervisor hypervisor;
     private final RunRoot runRoot;
@@ -64,6 +66,29 @@ final class Reattacher {
         log.info("sandbox {} reattached: {}", row.id(), sandbox.state());
     }
 
+    /**
+     * Connects to the agent and says {@code HELLO}. A daemon that restarts faster than the guest
+     * notices the old connection's end leaves the agent in the middle of whatever frame the dead
+     * daemon was writing, which swallows the new {@code HELLO}: without an answer in
+     * {@link #FIRST_HELLO}, the connection is dropped, which the agent does see this time, and made
+     * again.
+     */
+    private static AgentClient connect(VmHandle vm) throws IOException {
+        try {
+            return AgentClient.connect(vm.connectAgent(AGENT_TIMEOUT), FIRST_HELLO);
+        } catch (dev.basalt.vmm.agent.AgentTimeoutException e) {
+            log.info("VM {}: the agent did not answer HELLO within {} ms: connecting again", vm.config().name(),
+                    FIRST_HELLO.toMillis());
+            try {
+                Thread.sleep(RECONNECT_PAUSE);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while reconnecting to the agent", ie);
+            }
+            return AgentClient.connect(vm.connectAgent(AGENT_TIMEOUT), AGENT_TIMEOUT);
+        }
+    }
+
     private void takeOver(ManagedSandbox sandbox, SandboxStore.Row row) {
         Path dir = sandbox.dir();
         long pid = row.vmmPid() > 0 ? row.vmmPid() : runRoot.recordedVmmPid(dir);
@@ -84,7 +109,14 @@ final class Reattacher {
         }
         try {
             vm.ensureRunning();   // a checkpoint or fork the dead daemon was saving left it paused
-            AgentClient agent = AgentClient.connect(vm.connectAgent(AGENT_TIMEOUT), AGENT_TIMEOUT);
+            AgentClient agent = connect(vm);
+            try {
+                // the agent aborts what the dead daemon left open, should it have missed its hang-up
+                agent.identity(sandbox.id(), java.time.Instant.now(), SandboxBuilder.seed(), AGENT_TIMEOUT);
+            } catch (RuntimeException e) {
+                agent.close();
+                throw e;
+            }
             if (!sandbox.reattached(agent)) {
                 agent.close();
             }

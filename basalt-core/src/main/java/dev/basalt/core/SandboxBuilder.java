@@ -211,7 +211,8 @@ final class SandboxBuilder {
                 (System.nanoTime() - given) / 1000);
     }
 
-    private static byte[] seed() {
+    /** 64 fresh random bytes for a guest's {@code IDENTITY}. */
+    static byte[] seed() {
         byte[] seed = new byte[64];
         RANDOM.nextBytes(seed);
         return seed;

@@ -104,9 +104,9 @@ final class SandboxStore implements AutoCloseable {
             }
             // sqlite-jdbc unpacks its native library into a temp dir and deletes it on exit; keep it in
             // a directory of this process under the state dir, and sweep those of killed daemons
+            Path lib = Files.createDirectories(stateDir.resolve("lib"));
+            StateFiles.sweep(lib, ".tmp-");
             if (System.getProperty("org.sqlite.tmpdir") == null) {
-                Path lib = Files.createDirectories(stateDir.resolve("lib"));
-                StateFiles.sweep(lib, ".tmp-");
                 System.setProperty("org.sqlite.tmpdir", Files.createDirectories(lib.resolve(StateFiles.tag())).toString());
             }
             Connection db = DriverManager.getConnection("jdbc:sqlite:" + file);

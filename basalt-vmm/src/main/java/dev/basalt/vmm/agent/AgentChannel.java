@@ -59,7 +59,12 @@ final class AgentChannel implements AutoCloseable {
     private final ConcurrentHashMap<Integer, StreamHandler> streams = new ConcurrentHashMap<>();
     /** Registered streams whose first frame (the request) has not been written yet. */
     private final Set<Integer> unsent = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger nextStream = new AtomicInteger(1);
+    /**
+     * Stream ids start at a random point: if the agent missed the hang-up of a previous connection
+     * (a host that reconnects before the guest noticed), streams it still holds from that one are
+     * unlikely to share an id with the new connection's.
+     */
+    private final AtomicInteger nextStream = new AtomicInteger(1 + java.util.concurrent.ThreadLocalRandom.current().nextInt(1 << 30));
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ByteBuffer writeBuffer = ByteBuffer.allocateDirect(WRITE_BUFFER);
     private final Thread reader;
