@@ -28,6 +28,11 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--docs", description = "The BENCHMARKS.md to update.", defaultValue = "docs/BENCHMARKS.md")
     Path docs;
 
+    @Option(names = "--only", split = ",", paramLabel = "NAME",
+            description = "Run only these benchmarks: boot, kernel, template, containment, fork, agent, file, "
+                    + "concurrency, grpc, restart, hostile (default: all).")
+    java.util.Set<String> only = java.util.Set.of();
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
     }
@@ -41,7 +46,10 @@ public final class Main implements Callable<Integer> {
         try {
             runAll(qemu, config, report, work);
         } finally {
-            Files.deleteIfExists(work);
+            DaemonProcess.deleteTree(work);
+        }
+        if (!only.isEmpty()) {
+            report.note("A partial run: only " + String.join(", ", only) + " (`bin/bench --only`).");
         }
         if (record) {
             Report.record(docs, report.markdown(title(), Machine.describe(qemu)));
@@ -54,23 +62,54 @@ public final class Main implements Callable<Integer> {
         try (SandboxManager manager = new SandboxManager(config, qemu)) {
             var image = new ImageCatalog(config.imagesDir()).load("default");
             System.out.printf("Basalt benchmarks — accel %s, %d boots per variant%n%n", qemu.accel().id(), boots);
-            BootBench boot = new BootBench(manager, qemu, image, work, boots);
-            boot.run(report);
-            new KernelBench(manager, boots).run(report);
-            new TemplateBench(manager, config, qemu, boot.coldMedianSeconds()).run(report);
-            new ContainmentBench(config, qemu).run(report);
-            new ForkBench(manager).run(report);
-            SandboxInfo sandbox = manager.create(SandboxSpec.defaults());
-            try {
-                new AgentBench(manager, sandbox.id()).run(report);
-                new FileBench(manager, sandbox.id()).run(report);
-            } finally {
-                manager.remove(sandbox.id());
+            double coldMedian = Double.NaN;
+            if (wanted("boot")) {
+                BootBench boot = new BootBench(manager, qemu, image, work, boots);
+                boot.run(report);
+                coldMedian = boot.coldMedianSeconds();
             }
-            new ConcurrencyBench(manager, 8).run(report);
-            new GrpcBench(manager).run(report);
+            if (wanted("kernel")) {
+                new KernelBench(manager, boots).run(report);
+            }
+            if (wanted("template")) {
+                new TemplateBench(manager, config, qemu, coldMedian).run(report);
+            }
+            if (wanted("containment")) {
+                new ContainmentBench(config, qemu).run(report);
+            }
+            if (wanted("fork")) {
+                new ForkBench(manager).run(report);
+            }
+            if (wanted("agent") || wanted("file")) {
+                SandboxInfo sandbox = manager.create(SandboxSpec.defaults());
+                try {
+                    if (wanted("agent")) {
+                        new AgentBench(manager, sandbox.id()).run(report);
+                    }
+                    if (wanted("file")) {
+                        new FileBench(manager, sandbox.id()).run(report);
+                    }
+                } finally {
+                    manager.remove(sandbox.id());
+                }
+            }
+            if (wanted("concurrency")) {
+                new ConcurrencyBench(manager, 8).run(report);
+            }
+            if (wanted("grpc")) {
+                new GrpcBench(manager).run(report);
+            }
         }
-        new RestartBench(config.imagesDir(), 20).run(report);
+        if (wanted("restart")) {
+            new RestartBench(config.imagesDir(), 20).run(report);
+        }
+        if (wanted("hostile")) {
+            new HostileBench(config.imagesDir(), work).run(report);
+        }
+    }
+
+    private boolean wanted(String name) {
+        return only.isEmpty() || only.contains(name);
     }
 
     private static String title() {
