@@ -63,7 +63,8 @@ final class RestartBench {
         }
     }
 
-    private static long reattachMillis(String log) {
+    /** The last reattach time basaltd logged, or -1. */
+    static long reattachMillis(String log) {
         Matcher m = REATTACHED.matcher(log);
         long last = -1;
         while (m.find()) {
