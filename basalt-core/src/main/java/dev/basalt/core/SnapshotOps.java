@@ -197,11 +197,13 @@ final class SnapshotOps implements AutoCloseable {
         try {
             agent.ping(Duration.ofSeconds(10));
             VmHandle vm = sandbox.vm();
+            agent.guestPaused(true);
             try {
                 vm.saveState(file);
                 CrashPoint.reach(what + "-saved");
             } finally {
                 vm.resume();
+                agent.guestPaused(false);
                 if (vm.config().machine().memory() instanceof MemoryBacking.PrivateFile template) {
                     compactor.afterSave(template.path());   // the save read the template's holes in
                 }

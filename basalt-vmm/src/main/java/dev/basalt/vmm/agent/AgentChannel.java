@@ -124,6 +124,11 @@ final class AgentChannel implements AutoCloseable {
         }
     }
 
+    /** The host paused or resumed the guest's vCPUs: see {@link ChannelWatch#guestPaused}. */
+    void guestPaused(boolean paused) {
+        ChannelWatch.guestPaused(health, paused);
+    }
+
     /**
      * The guest broke the protocol in a way that leaves the channel unusable (called by stream
      * handlers, e.g. on a window overrun): the channel is given up with {@code what} as the reason.
@@ -432,9 +437,13 @@ final class AgentChannel implements AutoCloseable {
 
     /** Pings the agent; no answer within the probe timeout gives the channel up. */
     private void probe() {
+        int pauses = health.pauses;
         try {
             call("liveness probe", new Message.Ping(probeNonce.getAndIncrement()), watch.probeTimeout());
         } catch (AgentTimeoutException e) {
+            if (health.guestPaused || health.pauses != pauses) {
+                return;   // the host paused the guest meanwhile: its silence proves nothing
+            }
             fail("the guest agent did not answer a PING within " + watch.probeTimeout().toMillis()
                     + " ms while operations waited for it");
         } catch (AgentException e) {

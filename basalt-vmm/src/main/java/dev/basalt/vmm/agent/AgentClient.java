@@ -93,6 +93,16 @@ public final class AgentClient implements AutoCloseable {
         channel.whenLost(listener);
     }
 
+    /**
+     * Tells the channel that the host has paused the guest's vCPUs on purpose ({@code true}: a
+     * save, a user's pause) or let them run again ({@code false}): while paused, the channel's
+     * deadlines and liveness probe do not run, so a paused guest with operations open is not given
+     * up for not answering. Allowed at any time.
+     */
+    public void guestPaused(boolean paused) {
+        channel.guestPaused(paused);
+    }
+
     /** Measures one round trip: sends {@code PING}, waits for the matching {@code PONG}. */
     public Duration ping(Duration timeout) {
         long nonce = nextNonce.getAndIncrement();

@@ -66,6 +66,10 @@ record ChannelWatch(Duration frameDeadline, Duration writeStall, Duration probeA
         volatile long lastReadAt = System.nanoTime();
         volatile long writeStartedAt;
         volatile boolean probing;
+        /** The host paused the guest on purpose (a save, a user's pause): no deadline runs. */
+        volatile boolean guestPaused;
+        /** How often the guest was paused: a probe that spans a pause proves nothing. */
+        volatile int pauses;
         private long junkWindowStart = System.nanoTime();
         private int junk;
 
@@ -85,6 +89,9 @@ record ChannelWatch(Duration frameDeadline, Duration writeStall, Duration probeA
      * operation waits for the agent.
      */
     String check(State s, boolean waiting, long now) {
+        if (s.guestPaused) {
+            return null;
+        }
         long frame = s.frameStartedAt;
         if (frame != 0 && now - frame > frameDeadline.toNanos()) {
             return "a frame from the guest has been incomplete for " + seconds(now - frame)
@@ -99,7 +106,28 @@ record ChannelWatch(Duration frameDeadline, Duration writeStall, Duration probeA
 
     /** True when a liveness probe is due. */
     boolean probeDue(State s, boolean waiting, long now) {
-        return waiting && !s.probing && now - s.lastReadAt > probeAfter.toNanos();
+        return waiting && !s.probing && !s.guestPaused && now - s.lastReadAt > probeAfter.toNanos();
+    }
+
+    /**
+     * The host paused ({@code true}) or resumed the guest: while paused no deadline runs, and on
+     * resume every clock restarts, so the guest's time off is not held against it.
+     */
+    static void guestPaused(State s, boolean paused) {
+        if (!paused) {
+            long now = System.nanoTime();
+            s.lastReadAt = now;
+            if (s.frameStartedAt != 0) {
+                s.frameStartedAt = now;
+            }
+            if (s.writeStartedAt != 0) {
+                s.writeStartedAt = now;
+            }
+        }
+        if (paused) {
+            s.pauses++;
+        }
+        s.guestPaused = paused;
     }
 
     private static String seconds(long nanos) {

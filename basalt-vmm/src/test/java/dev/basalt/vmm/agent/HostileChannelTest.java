@@ -268,6 +268,21 @@ class HostileChannelTest {
     }
 
     @Test
+    void aGuestTheHostPausedIsNotGivenUpUntilItRunsAgain() throws Exception {
+        try (FakeAgent fake = FakeAgent.start((f, a) -> f.message() instanceof Message.Hello ? null : List.of(),
+                watch(MS500, MS500, Duration.ofMillis(300), Duration.ofMillis(700)))) {
+            var lost = lost(fake.client);
+            fake.client.guestPaused(true);
+            Future<?> stat = ex.submit(() -> fake.client.stat("/x", LONG));
+            Thread.sleep(2500);
+            assertThat(lost).as("given up while the host held the guest paused").isNotDone();
+            long t0 = System.nanoTime();
+            fake.client.guestPaused(false);
+            assertThat(failsWith(stat, t0, "did not answer a PING")).isLessThan(Duration.ofSeconds(4));
+        }
+    }
+
+    @Test
     void aSlowButLiveAgentIsNotGivenUp() throws Exception {
         try (FakeAgent fake = FakeAgent.start((f, a) -> {
             if (f.message() instanceof Message.Stat) {
