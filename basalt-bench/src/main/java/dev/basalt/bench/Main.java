@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -18,6 +20,10 @@ import picocli.CommandLine.Option;
 /** {@code bin/bench}: measures Basalt's figures on this machine and records them in docs/BENCHMARKS.md. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure Basalt on this machine.")
 public final class Main implements Callable<Integer> {
+    /** Every benchmark group, in the order a full run takes them. */
+    static final List<String> GROUPS = List.of("boot", "kernel", "template", "containment", "fork", "agent", "file",
+            "concurrency", "grpc", "pause", "e2b", "restart", "hostile", "cli");
+
     @Option(names = "--boots", description = "Cold boots per variant (default: ${DEFAULT-VALUE}).", defaultValue = "7")
     int boots;
 
@@ -25,14 +31,15 @@ public final class Main implements Callable<Integer> {
             description = "Write the results into docs/BENCHMARKS.md (default: ${DEFAULT-VALUE}).")
     boolean record;
 
-    @Option(names = "--only", description = "Run only this group: e2b (E2B's SDK against basaltd), pause (pause and "
-            + "resume) or cli (the CLI figures beside runsc, bin/basalt as a shell runs it).")
-    String only;
-
     @Option(names = "--docs", description = "The BENCHMARKS.md to update.", defaultValue = "docs/BENCHMARKS.md")
     Path docs;
 
-    @Option(names = "--cli-only", description = "The same as --only cli.")
+    @Option(names = "--only", split = ",", paramLabel = "NAME",
+            description = "Run only these benchmark groups: boot, kernel, template, containment, fork, agent, file, "
+                    + "concurrency, grpc, pause, e2b, restart, hostile, cli (default: all).")
+    Set<String> only = Set.of();
+
+    @Option(names = "--cli-only", description = "The same as --only cli (bin/basalt as a shell runs it, beside runsc).")
     boolean cliOnly;
 
     @Option(names = "--cli-runs", description = "Runs per CLI figure (default: ${DEFAULT-VALUE}).", defaultValue = "7")
@@ -44,6 +51,15 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (cliOnly) {
+            only = Set.of("cli");
+        }
+        for (String name : only) {
+            if (!GROUPS.contains(name)) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--only takes " + String.join(", ", GROUPS)
+                        + "; got '" + name + "'");
+            }
+        }
         QemuHypervisor qemu = QemuHypervisor.detect();
         ManagerConfig config = ManagerConfig.defaults();
         Report report = new Report();
@@ -61,49 +77,75 @@ public final class Main implements Callable<Integer> {
     }
 
     private void runAll(QemuHypervisor qemu, ManagerConfig config, Report report, Path work) throws Exception {
-        CliBench cli = new CliBench(repo(), config.imagesDir(), cliRuns);
-        if (cliOnly) {
-            only = "cli";
-        }
-        if (only != null && !java.util.List.of("e2b", "pause", "cli").contains(only)) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--only takes e2b, pause or cli, got '" + only + "'");
-        }
-        if (only != null) {
-            System.out.printf("Basalt benchmarks (%s only) — accel %s%n%n", only, qemu.accel().id());
-            switch (only) {
-                case "e2b" -> new E2bBench(qemu, config, repo()).run(report);
-                case "cli" -> cli.run(report);
-                default -> {
-                    try (SandboxManager manager = new SandboxManager(config, qemu)) {
-                        new PauseBench(manager).run(report);
-                    }
-                }
+        System.out.printf("Basalt benchmarks — accel %s, %s%n%n", qemu.accel().id(),
+                only.isEmpty() ? boots + " boots per variant" : "only " + String.join(", ", only));
+        if (GROUPS.subList(0, GROUPS.indexOf("pause") + 1).stream().anyMatch(this::wanted)) {
+            try (SandboxManager manager = new SandboxManager(config, qemu)) {
+                runInManager(manager, qemu, config, report, work);
             }
-            return;
         }
-        try (SandboxManager manager = new SandboxManager(config, qemu)) {
-            var image = new ImageCatalog(config.imagesDir()).load("default");
-            System.out.printf("Basalt benchmarks — accel %s, %d boots per variant%n%n", qemu.accel().id(), boots);
+        if (wanted("e2b")) {
+            new E2bBench(qemu, config, repo()).run(report);
+        }
+        if (wanted("restart")) {
+            new RestartBench(config.imagesDir(), 20).run(report);
+        }
+        if (wanted("hostile")) {
+            new HostileBench(config.imagesDir(), work).run(report);
+        }
+        if (wanted("cli")) {
+            new CliBench(repo(), config.imagesDir(), cliRuns).run(report);
+        }
+    }
+
+    /** The groups that measure one embedded manager. */
+    private void runInManager(SandboxManager manager, QemuHypervisor qemu, ManagerConfig config, Report report, Path work)
+            throws Exception {
+        var image = new ImageCatalog(config.imagesDir()).load("default");
+        double coldMedian = Double.NaN;
+        if (wanted("boot")) {
             BootBench boot = new BootBench(manager, qemu, image, work, boots);
             boot.run(report);
+            coldMedian = boot.coldMedianSeconds();
+        }
+        if (wanted("kernel")) {
             new KernelBench(manager, boots).run(report);
-            new TemplateBench(manager, config, qemu, boot.coldMedianSeconds()).run(report);
+        }
+        if (wanted("template")) {
+            new TemplateBench(manager, config, qemu, coldMedian).run(report);
+        }
+        if (wanted("containment")) {
             new ContainmentBench(config, qemu).run(report);
+        }
+        if (wanted("fork")) {
             new ForkBench(manager).run(report);
+        }
+        if (wanted("agent") || wanted("file")) {
             SandboxInfo sandbox = manager.create(SandboxSpec.defaults());
             try {
-                new AgentBench(manager, sandbox.id()).run(report);
-                new FileBench(manager, sandbox.id()).run(report);
+                if (wanted("agent")) {
+                    new AgentBench(manager, sandbox.id()).run(report);
+                }
+                if (wanted("file")) {
+                    new FileBench(manager, sandbox.id()).run(report);
+                }
             } finally {
                 manager.remove(sandbox.id());
             }
+        }
+        if (wanted("concurrency")) {
             new ConcurrencyBench(manager, 8).run(report);
+        }
+        if (wanted("grpc")) {
             new GrpcBench(manager).run(report);
+        }
+        if (wanted("pause")) {
             new PauseBench(manager).run(report);
         }
-        new E2bBench(qemu, config, repo()).run(report);
-        new RestartBench(config.imagesDir(), 20).run(report);
-        cli.run(report);
+    }
+
+    private boolean wanted(String name) {
+        return only.isEmpty() || only.contains(name);
     }
 
     private static Path repo() {

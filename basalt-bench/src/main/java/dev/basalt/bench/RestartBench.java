@@ -4,14 +4,11 @@ import dev.basalt.api.ExecRequest;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.grpc.RemoteSandboxes;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,18 +28,10 @@ final class RestartBench {
     }
 
     void run(Report report) throws Exception {
-        Path dir = Files.createTempDirectory("basalt-restart-bench");
-        Path socket = dir.resolve("basaltd.sock");
-        Path log = dir.resolve("basaltd.log");
-        Path shm = Path.of("/dev/shm", dir.getFileName().toString());
-        List<String> command = List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp",
-                System.getProperty("java.class.path"), "dev.basalt.server.Main", "--socket", socket.toString(),
-                "--images", images.toString(), "--run-dir", dir.resolve("run").toString(),
-                "--state-dir", dir.resolve("state").toString(), "--shm-dir", shm.toString());
-        Process daemon = start(command, socket, log);
         List<String> ids = new ArrayList<>();
-        try {
-            try (RemoteSandboxes client = RemoteSandboxes.unixSocket(socket);
+        try (DaemonProcess daemon = new DaemonProcess(images, List.of())) {
+            daemon.start();
+            try (RemoteSandboxes client = daemon.client();
                  var executor = Executors.newVirtualThreadPerTaskExecutor()) {
                 List<Future<SandboxInfo>> created = new ArrayList<>();
                 for (int i = 0; i < count; i++) {
@@ -52,18 +41,17 @@ final class RestartBench {
                     ids.add(f.get().id());
                 }
             }
-            daemon.destroyForcibly();
-            daemon.waitFor(10, TimeUnit.SECONDS);
+            daemon.kill();
 
             long start = System.nanoTime();
-            daemon = start(command, socket, log);
+            daemon.start();
             int answering = 0;
-            try (RemoteSandboxes client = RemoteSandboxes.unixSocket(socket)) {
+            try (RemoteSandboxes client = daemon.client()) {
                 for (String id : ids) {
                     answering += client.exec(id, ExecRequest.of("true")).exit().success() ? 1 : 0;
                 }
                 double total = (System.nanoTime() - start) / 1e6;
-                long reattach = reattachMillis(log);
+                long reattach = reattachMillis(daemon.logText());
                 report.add("basaltd killed with " + count + " sandboxes: reattach after restart",
                         reattach < 0 ? "n/a" : reattach + " ms", "≤ 1 s", reattach >= 0 && reattach <= 1000);
                 report.add("  … restart to all " + count + " answering exec (incl. JVM start)",
@@ -72,35 +60,12 @@ final class RestartBench {
                     client.remove(id);
                 }
             }
-        } finally {
-            daemon.destroyForcibly();
-            daemon.waitFor(10, TimeUnit.SECONDS);
-            for (String id : ids) {   // VMs left only if a step above failed: find them by their run dir
-                ProcessHandle.allProcesses()
-                        .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(dir.resolve("run").resolve(id).toString())).orElse(false))
-                        .forEach(ProcessHandle::destroyForcibly);
-            }
-            deleteTree(dir);
-            deleteTree(shm);
         }
     }
 
-    private static Process start(List<String> command, Path socket, Path log) throws Exception {
-        Files.deleteIfExists(socket);
-        Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!Files.exists(socket)) {
-            if (!p.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("basaltd did not start: " + Files.readString(log));
-            }
-            Thread.sleep(10);
-        }
-        return p;
-    }
-
-    private static long reattachMillis(Path log) throws IOException {
-        Matcher m = REATTACHED.matcher(Files.readString(log));
+    /** The last reattach time basaltd logged, or -1. */
+    static long reattachMillis(String log) {
+        Matcher m = REATTACHED.matcher(log);
         long last = -1;
         while (m.find()) {
             last = Long.parseLong(m.group(2));
@@ -108,14 +73,4 @@ final class RestartBench {
         return last;
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

@@ -22,7 +22,7 @@ final class AgentErrors {
             case AgentDisconnectedException d -> {
                 var info = sandbox.info();
                 String reason = info.failure().map(f -> ": the sandbox FAILED: " + f)
-                        .orElse(": the guest agent connection closed (state " + info.state() + ")");
+                        .orElse(": " + d.getMessage() + " (state " + info.state() + ")");
                 yield new BasaltException.Unavailable(what + " failed" + where + reason, d);
             }
             case AgentException a when a.code().isEmpty() ->

@@ -27,7 +27,7 @@ final class GuestFiles {
             throw new BasaltException.InvalidArgument("file mode must be within 0..07777, got " + Integer.toOctalString(mode));
         }
         try {
-            agent.writeFile(path, mode, true, false, owner, data, timeout);
+            agent.writeFile(path, mode, true, false, owner, CrashPoint.upload(data), timeout);
         } catch (UncheckedIOException e) {
             throw new BasaltException.InvalidArgument("upload of " + path + " failed reading the source: "
                     + e.getCause().getMessage() + " (the guest file was left unchanged)", e);

@@ -38,6 +38,8 @@ final class ManagedSandbox {
     private int execsInFlight;
     private int opsInFlight;
     private boolean frozen;
+    /** True while a restarted daemon takes the VM over: operations wait, as for a freeze. */
+    private boolean reattaching;
     private VmHandle vm;
     private AgentClient agent;
     private Instant expiresAt;
@@ -111,7 +113,31 @@ final class ManagedSandbox {
         this.readyAt = readyAt == null ? Instant.now() : readyAt;
         this.state = SandboxState.READY;
         emit(SandboxEvent.Kind.READY, origin);
+        agent.whenLost(why -> agentLost(agent, why));
         return true;
+    }
+
+    /**
+     * The agent channel of a live sandbox was lost, not closed by Basalt: the guest broke the
+     * protocol, stopped reading or answering, or hung up. Unless the VM is exiting anyway (then
+     * {@link #onVmExit} says why), the sandbox fails with the channel's reason and its VM is killed:
+     * nothing more can be done in it, and a FAILED sandbox holds no resources.
+     */
+    private void agentLost(AgentClient lostAgent, dev.basalt.vmm.agent.AgentDisconnectedException why) {
+        VmHandle v;
+        synchronized (this) {
+            if (agent != lostAgent || !state.isLive()) {
+                return;
+            }
+            v = vm;
+        }
+        if (v != null && v.awaitExit(java.time.Duration.ofSeconds(1))) {
+            return;
+        }
+        log.warn("sandbox {} failed: {}", id, why.getMessage());
+        if (fail(why.getMessage() + diagnostics()) && v != null) {
+            v.kill();
+        }
     }
 
     /**
@@ -153,20 +179,8 @@ final class ManagedSandbox {
      * and must be paired with {@link #release(boolean)}.
      */
     synchronized AgentClient acquire(String operation, boolean exec) {
-        long deadline = System.nanoTime() + FREEZE_WAIT_NANOS;
-        while (frozen && state.isLive()) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new BasaltException.TimedOut("cannot " + operation + " in sandbox " + id
-                        + ": a checkpoint or fork has held it paused for too long");
-            }
-            try {
-                wait(Math.max(1, left / 1_000_000));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new BasaltException.Unavailable("interrupted while waiting for sandbox " + id);
-            }
-        }
+        awaitReattach(operation);
+        waitWhile(() -> frozen && state.isLive(), operation, "a checkpoint or fork has held it paused for too long");
         if (!state.isLive()) {
             throw wrongState(operation);
         }
@@ -195,6 +209,7 @@ final class ManagedSandbox {
      * Only when READY with no operation in flight, so the agent channel is at a frame boundary.
      */
     synchronized AgentClient freeze(String operation) {
+        awaitReattach(operation);
         if (state != SandboxState.READY) {
             throw state == SandboxState.RUNNING
                     ? new BasaltException.WrongState("cannot " + operation + " sandbox " + id + ": "
@@ -232,6 +247,39 @@ final class ManagedSandbox {
         return a;
     }
 
+    /** A restarted daemon is taking this sandbox's VM over: operations wait until {@link #endReattach}. */
+    synchronized void beginReattach() {
+        reattaching = true;
+    }
+
+    /** The take-over is done (READY, or FAILED with the reason): waiting operations go on. */
+    synchronized void endReattach() {
+        reattaching = false;
+        notifyAll();
+    }
+
+    /** Waits (under the lock, at most a minute) while the VM is being taken over. */
+    private void awaitReattach(String operation) {
+        waitWhile(() -> reattaching, operation, "basaltd has been taking it over after a restart for too long");
+    }
+
+    /** Waits under the lock, at most a minute, while {@code blocked}; then throws TimedOut saying {@code why}. */
+    private void waitWhile(java.util.function.BooleanSupplier blocked, String operation, String why) {
+        long deadline = System.nanoTime() + FREEZE_WAIT_NANOS;
+        while (blocked.getAsBoolean()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new BasaltException.TimedOut("cannot " + operation + " in sandbox " + id + ": " + why);
+            }
+            try {
+                wait(Math.max(1, left / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BasaltException.Unavailable("interrupted while waiting for sandbox " + id);
+            }
+        }
+    }
+
     /** Ends {@link #freeze}: waiting operations go on. */
     synchronized void thaw() {
         frozen = false;
@@ -261,23 +309,38 @@ final class ManagedSandbox {
     }
 
     /**
-     * Puts back what a previous run of the daemon recorded: creation and ready times, and — for a
-     * sandbox that had already ended — its terminal state and failure. No events are sent.
+     * Puts back what a previous run of the daemon recorded: creation and ready times, its state (a
+     * RUNNING one is READY: the dead daemon's execs are gone) and failure. No events are sent.
      */
     synchronized void restoreRecord(Instant created, Instant ready, SandboxState recorded, String recordedFailure) {
         this.createdAt = created;
         this.readyAt = ready;
-        if (recorded.isTerminal() || recorded == SandboxState.PAUSED) {
-            this.state = recorded;
-            this.failure = recordedFailure;
-        }
+        this.state = recorded == SandboxState.RUNNING ? SandboxState.READY : recorded;
+        this.failure = recordedFailure;
     }
 
-    /** Closes the agent connection but leaves the VM running (daemon shutdown; a restart reattaches). */
+    /**
+     * The agent of a VM taken over after a restart answered: a sandbox recorded live serves again.
+     * Returns false if it was stopped or failed meanwhile.
+     */
+    synchronized boolean reattached(AgentClient agent) {
+        if (!state.isLive()) {
+            return false;
+        }
+        this.agent = agent;
+        this.state = SandboxState.READY;
+        emit(SandboxEvent.Kind.READY, origin);
+        agent.whenLost(why -> agentLost(agent, why));
+        return true;
+    }
+
+    /** Closes the agent and VM connections but leaves the VM running (daemon shutdown; a restart reattaches). */
     void detach() {
         AgentClient toClose;
+        VmHandle v;
         synchronized (this) {
             toClose = agent;
+            v = vm;
             agent = null;
             events = event -> { };
             if (state.isLive()) {
@@ -286,6 +349,9 @@ final class ManagedSandbox {
         }
         if (toClose != null) {
             toClose.close();
+        }
+        if (v != null) {
+            v.detach();
         }
     }
 
@@ -314,6 +380,9 @@ final class ManagedSandbox {
      * {@code grace}. Allowed in every state; a no-op once terminal.
      */
     void stop(java.time.Duration grace) {
+        synchronized (this) {
+            awaitReattach("stop");     // the VM may not be attached yet
+        }
         ManagedSandbox sandbox = this;
         var agent = sandbox.beginStop();
         VmHandle vm = sandbox.vm();

@@ -80,6 +80,7 @@ final class PauseOps {
             deleteTree(target);
             Files.createDirectory(target, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             agent.ping(Duration.ofSeconds(10));       // the guest has read all the host sent
+            agent.guestPaused(true);                   // no channel deadline runs while the host holds it still
             vm.saveState(tmp);
             saved = true;
             Files.move(tmp, target.resolve(STATE), StandardCopyOption.ATOMIC_MOVE);
@@ -92,6 +93,7 @@ final class PauseOps {
                     // it runs on or it died; either way the sandbox says so
                 }
             }
+            agent.guestPaused(false);
             sandbox.thaw();
             deleteQuietly(target);
             if (e instanceof IOException io) {

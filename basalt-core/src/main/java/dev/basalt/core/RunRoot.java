@@ -157,23 +157,29 @@ public final class RunRoot {
     }
 
     private static void killVmm(Path dir) {
+        long vmmPid;
         try {
-            long vmmPid = JSON.readTree(dir.resolve(OWNER_FILE).toFile()).path("vmmPid").asLong();
-            if (vmmPid <= 0) {
-                return;
-            }
-            ProcessHandle.of(vmmPid).ifPresent(p -> {
-                boolean ours = p.info().arguments().map(args -> String.join(" ", args).contains(dir.toString()))
-                        .orElse(false);
-                if (ours) {
-                    log.info("killing orphaned VMM pid {} of {}", vmmPid, dir.getFileName());
-                    p.destroyForcibly();
-                    p.onExit().orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).exceptionally(t -> null).join();
-                }
-            });
+            vmmPid = JSON.readTree(dir.resolve(OWNER_FILE).toFile()).path("vmmPid").asLong();
         } catch (IOException e) {
-            log.debug("no VMM record in {}", dir);
+            vmmPid = 0;
         }
+        if (vmmPid > 0) {
+            ProcessHandle.of(vmmPid).filter(p -> names(p, dir)).ifPresent(p -> kill(p, dir));
+        } else {
+            // killed between launching the VMM and recording its pid: find it by its command line
+            ProcessHandle.allProcesses().filter(p -> names(p, dir)).forEach(p -> kill(p, dir));
+        }
+    }
+
+    /** True if {@code p}'s command line names {@code dir} (so a recycled pid is never touched). */
+    private static boolean names(ProcessHandle p, Path dir) {
+        return p.info().arguments().map(args -> String.join(" ", args).contains(dir + "/")).orElse(false);
+    }
+
+    private static void kill(ProcessHandle p, Path dir) {
+        log.info("killing orphaned VMM pid {} of {}", p.pid(), dir.getFileName());
+        p.destroyForcibly();
+        p.onExit().orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).exceptionally(t -> null).join();
     }
 
     /** Deletes {@code dir} and everything below it; what cannot be deleted is logged, not thrown. */

@@ -66,6 +66,7 @@ final class SandboxBuilder {
         SandboxSpec spec = sandbox.spec();
         long deadline = System.nanoTime() + spec.bootTimeout().toNanos();
         VmHandle vm = adopt(sandbox, start(sandbox.id(), spec, false, p -> hypervisor.boot(sandbox.config(), sandbox.dir(), p)));
+        CrashPoint.reach("boot-started");
         Duration remaining = remaining(deadline);
         AgentClient agent;
         try {
@@ -86,6 +87,7 @@ final class SandboxBuilder {
         long deadline = System.nanoTime() + timeout.toNanos();
         VmHandle vm = adopt(sandbox, start(sandbox.id(), sandbox.spec(), false,
                 p -> hypervisor.startForState(sandbox.config(), sandbox.dir(), p, state)));
+        CrashPoint.reach("restore-started");
         AgentClient agent = resume(sandbox.id(), vm, deadline);
         giveIdentity(sandbox, agent, deadline);
     }
@@ -100,6 +102,9 @@ final class SandboxBuilder {
         long deadline = System.nanoTime() + prepareTimeout(sandbox.spec(), forPool).toNanos();
         VmHandle vm = adopt(sandbox, start(sandbox.id(), sandbox.spec(), forPool,
                 p -> hypervisor.startForState(sandbox.config(), sandbox.dir(), p, template.stateFile())));
+        if (!forPool) {
+            CrashPoint.reach("clone-started");
+        }
         AgentClient agent = resume(sandbox.id(), vm, deadline);
         if (forPool) {
             warmUp(agent, deadline);
@@ -206,7 +211,8 @@ final class SandboxBuilder {
                 (System.nanoTime() - given) / 1000);
     }
 
-    private static byte[] seed() {
+    /** 64 fresh random bytes for a guest's {@code IDENTITY}. */
+    static byte[] seed() {
         byte[] seed = new byte[64];
         RANDOM.nextBytes(seed);
         return seed;

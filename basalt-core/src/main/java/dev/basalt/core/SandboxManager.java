@@ -61,6 +61,8 @@ public final class SandboxManager implements Sandboxes {
     private final EventBus events = new EventBus();
     private final SandboxStore store;
     private final Expiry expiry = new Expiry(this::expire);
+    /** The background take-over of a restarted daemon's sandboxes, or null. */
+    private volatile Thread reattaching;
     private volatile boolean closed;
 
     /**
@@ -92,6 +94,10 @@ public final class SandboxManager implements Sandboxes {
     /**
      * A daemon ({@code vmsDieWithManager = false}) records its sandboxes and, when it starts again,
      * takes over the VMs that survived it; an embedded manager only cleans up after dead owners.
+     * The recorded sandboxes are listed at once and taken over in the background (operations on
+     * one wait until it is done), so a restarted daemon serves at once. A sandbox that was still
+     * being created when the last daemon died is rolled back: its VM killed, its directory and
+     * record deleted (its create never returned).
      */
     private void reattachAll() {
         if (store == null) {
@@ -101,28 +107,61 @@ public final class SandboxManager implements Sandboxes {
         }
         long start = System.nanoTime();
         var rows = store.loadAll();
-        var recorded = rows.stream().map(SandboxStore.Row::id).collect(java.util.stream.Collectors.toSet());
-        runRoot.reapOrphans(recorded);
-        cgroups.sweep(recorded);
-        Reattacher reattacher = new Reattacher(hypervisor, runRoot, cgroups);
-        try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+        var kept = rows.stream().filter(r -> r.state() != dev.basalt.api.SandboxState.STARTING).toList();
+        List<Runnable> takeOvers = new java.util.ArrayList<>();
+        takeOvers.add(() -> {   // VMs of unrecorded dirs (pools, template builds) and of half-made sandboxes
+            var keep = kept.stream().map(SandboxStore.Row::id).collect(java.util.stream.Collectors.toSet());
+            runRoot.reapOrphans(keep);
+            cgroups.sweep(keep);
             for (var row : rows) {
-                executor.submit(() -> {
-                    ManagedSandbox sandbox = reattacher.reattach(row, this::onEvent);
-                    sandboxes.put(sandbox.id(), sandbox);
-                    store.save(sandbox);
-                    if (sandbox.state() == dev.basalt.api.SandboxState.STOPPING) {
-                        sandbox.stop(REMOVE_GRACE);
-                    }
-                    if (row.expiresAt() != null && !sandbox.state().isTerminal()) {
-                        sandbox.expireAt(row.expiresAt());
-                        expiry.schedule(sandbox.id(), row.expiresAt());
-                    }
-                });
+                if (row.state() == dev.basalt.api.SandboxState.STARTING) {
+                    store.delete(row.id());
+                    log.info("sandbox {} ({}) was still being created when basaltd stopped: rolled back", row.id(),
+                            row.stored().origin());
+                }
             }
+        });
+        Reattacher reattacher = new Reattacher(hypervisor, runRoot, cgroups);
+        for (var row : kept) {
+            ManagedSandbox sandbox = reattacher.placeholder(row, this::onEvent);
+            sandboxes.put(sandbox.id(), sandbox);
+            if (row.expiresAt() != null && !row.state().isTerminal()) {
+                sandbox.expireAt(row.expiresAt());
+                expiry.schedule(sandbox.id(), row.expiresAt());
+            }
+            takeOvers.add(() -> {
+                reattacher.reattach(sandbox, row);
+                store.save(sandbox);
+                if (sandbox.state() == dev.basalt.api.SandboxState.STOPPING) {
+                    sandbox.stop(REMOVE_GRACE);
+                }
+            });
         }
-        if (!rows.isEmpty()) {
-            log.info("reattached {} sandbox(es) in {} ms", rows.size(), (System.nanoTime() - start) / 1_000_000);
+        reattaching = Thread.ofVirtual().name("reattach").start(() -> {
+            try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+                takeOvers.forEach(executor::submit);
+            }
+            if (!kept.isEmpty()) {
+                log.info("reattached {} sandbox(es) in {} ms", kept.size(), (System.nanoTime() - start) / 1_000_000);
+            }
+        });
+    }
+
+    /**
+     * Waits until every sandbox recorded by the previous run of a daemon has been taken over (or
+     * failed, saying why); returns false if {@code timeout} passed first. Returns at once for an
+     * embedded manager or a daemon that had nothing to take over. Allowed at any time.
+     */
+    public boolean awaitReattached(Duration timeout) {
+        Thread t = reattaching;
+        if (t == null) {
+            return true;
+        }
+        try {
+            return t.join(timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
@@ -444,6 +483,7 @@ public final class SandboxManager implements Sandboxes {
         expiry.close();
         pools.close();
         if (store != null) {
+            awaitReattached(Duration.ofSeconds(30));
             detachAll();
             snapshots.close();
             return;

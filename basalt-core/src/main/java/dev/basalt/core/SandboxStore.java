@@ -36,6 +36,8 @@ final class SandboxStore implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** 2: records hold the VM's config; schema-1 records are still read (see {@link Stored#config}). */
     private static final int SCHEMA = 2;
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> PRIVATE_FILE =
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
 
     /** What is needed to rebuild a sandbox after a restart. */
     record Row(String id, Stored stored, SandboxState state, String failure, long vmmPid, Instant readyAt,
@@ -90,14 +92,24 @@ final class SandboxStore implements AutoCloseable {
 
     static SandboxStore open(Path stateDir) {
         try {
-            Files.createDirectories(stateDir);
-            // sqlite-jdbc unpacks its native library into a temp dir; keep it in the state dir, so a
-            // killed daemon leaves no stray files in /tmp
-            if (System.getProperty("org.sqlite.tmpdir") == null) {
-                Path lib = Files.createDirectories(stateDir.resolve("lib"));
-                System.setProperty("org.sqlite.tmpdir", lib.toString());
+            StateFiles.privateDirectory(stateDir);   // the records name every sandbox, its labels and files
+            Path file = stateDir.resolve("basalt.db");
+            for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
+                Path f = stateDir.resolve("basalt.db" + suffix);
+                if (suffix.isEmpty() && !Files.exists(f)) {
+                    Files.createFile(f, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(PRIVATE_FILE));
+                } else if (Files.exists(f)) {
+                    Files.setPosixFilePermissions(f, PRIVATE_FILE);   // SQLite gives its -wal and -shm the db's mode
+                }
             }
-            Connection db = DriverManager.getConnection("jdbc:sqlite:" + stateDir.resolve("basalt.db"));
+            // sqlite-jdbc unpacks its native library into a temp dir and deletes it on exit; keep it in
+            // a directory of this process under the state dir, and sweep those of killed daemons
+            Path lib = Files.createDirectories(stateDir.resolve("lib"));
+            StateFiles.sweep(lib, ".tmp-");
+            if (System.getProperty("org.sqlite.tmpdir") == null) {
+                System.setProperty("org.sqlite.tmpdir", Files.createDirectories(lib.resolve(StateFiles.tag())).toString());
+            }
+            Connection db = DriverManager.getConnection("jdbc:sqlite:" + file);
             try (Statement s = db.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
                 s.execute("PRAGMA synchronous=NORMAL");

@@ -35,13 +35,15 @@ final class SnapshotCatalog {
 
     private final Path dir;
 
+    /** Opens the catalog in {@code dir} (private: 0700), deleting what dead writers left half-written. */
     SnapshotCatalog(Path dir) {
         this.dir = dir;
         try {
-            Files.createDirectories(dir);
+            StateFiles.privateDirectory(dir);
         } catch (IOException e) {
             throw new BasaltException.Internal("cannot create snapshot directory " + dir + ": " + e.getMessage(), e);
         }
+        StateFiles.sweep(dir, ".");
     }
 
     /** A fresh private directory to write a new snapshot's state into; published by {@link #publish}. */
@@ -51,7 +53,7 @@ final class SnapshotCatalog {
             throw new BasaltException.AlreadyExists("snapshot '" + name + "' already exists: delete it first or pick another name");
         }
         try {
-            return Files.createTempDirectory(dir, "." + name + ".");
+            return Files.createTempDirectory(dir, "." + name + StateFiles.tag() + ".");
         } catch (IOException e) {
             throw new BasaltException.Internal("cannot create a directory for snapshot " + name + ": " + e.getMessage(), e);
         }

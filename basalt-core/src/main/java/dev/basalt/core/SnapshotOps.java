@@ -47,10 +47,11 @@ final class SnapshotOps implements AutoCloseable {
         this.hypervisor = hypervisor;
         this.forkDir = shmDir.resolve("forks");
         try {
-            Files.createDirectories(forkDir);
+            StateFiles.privateDirectory(forkDir);
         } catch (IOException e) {
             throw new BasaltException.Internal("cannot create " + forkDir + ": " + e.getMessage(), e);
         }
+        StateFiles.sweep(forkDir, "");   // fork states of a process killed while it forked
         this.compactor = new TemplateCompactor(shmDir.resolve("templates"), TemplateCompactor.QUIET);
     }
 
@@ -105,7 +106,7 @@ final class SnapshotOps implements AutoCloseable {
                     + " MiB needs up to " + needMib + " MiB; the host has " + available + " MiB available");
         }
         checkShmRoom(parent, true, "forking");
-        Path state = forkDir.resolve(id + "-" + SandboxIds.next() + ".state");
+        Path state = forkDir.resolve(id + "-" + SandboxIds.next() + StateFiles.tag() + ".state");
         try {
             long start = System.nanoTime();
             saveFrozen(parent, state, "fork");
@@ -196,10 +197,13 @@ final class SnapshotOps implements AutoCloseable {
         try {
             agent.ping(Duration.ofSeconds(10));
             VmHandle vm = sandbox.vm();
+            agent.guestPaused(true);
             try {
                 vm.saveState(file);
+                CrashPoint.reach(what + "-saved");
             } finally {
                 vm.resume();
+                agent.guestPaused(false);
                 if (vm.config().machine().memory() instanceof MemoryBacking.PrivateFile template) {
                     compactor.afterSave(template.path());   // the save read the template's holes in
                 }

@@ -56,10 +56,11 @@ final class TemplateCache {
         this.runRoot = runRoot;
         this.builder = builder;
         try {
-            Files.createDirectories(root);
+            StateFiles.privateDirectory(root);
         } catch (IOException e) {
             throw new BasaltException.Internal("cannot create template directory " + root + ": " + e.getMessage(), e);
         }
+        StateFiles.sweep(root, ".t");   // templates a killed process was saving (".<key>.lock" files stay)
     }
 
     /** The key of the template that VMs of this image and spec are cloned from. */
@@ -117,7 +118,7 @@ final class TemplateCache {
         HostResources.checkShmRoom(root, memoryMib + HostResources.SHM_MARGIN_MIB, "the template of image " + key.image()
                 + " (" + memoryMib + " MiB, which its clones may fill)");
         long start = System.nanoTime();
-        Path tmp = Files.createTempDirectory(root, "." + template.name() + ".");
+        Path tmp = Files.createTempDirectory(root, ".t" + template.name() + StateFiles.tag() + ".");
         String id = "t" + SandboxIds.next().substring(1);
         var config = key.shape().withName(id).withMemory(new MemoryBacking.SharedFile(tmp.resolve("memory.ram")));
         SandboxSpec spec = SandboxSpec.defaults().withVcpus(config.machine().vcpus()).withMemoryMib(memoryMib)
@@ -131,6 +132,7 @@ final class TemplateCache {
             builderVm.vm().saveState(tmp.resolve("state.bin"));
             JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("template.json").toFile(), Map.of(
                     "name", template.name(), "key", key, "createdAt", Instant.now().toString()));
+            CrashPoint.reach("template-saved");
             Files.move(tmp, template.memoryFile().getParent(), StandardCopyOption.ATOMIC_MOVE);
             log.info("template {} of image {} ({} vCPU, {} MiB) saved in {} ms", template.name(), key.image(),
                     config.machine().vcpus(), memoryMib, (System.nanoTime() - start) / 1_000_000);

@@ -57,6 +57,7 @@ class DaemonRestartTest {
 
         long start = System.nanoTime();
         try (SandboxManager m = new SandboxManager(Daemon.config(tmp), Hypervisors.detect())) {
+            assertThat(m.awaitReattached(Duration.ofSeconds(60))).isTrue();
             long reattachMillis = (System.nanoTime() - start) / 1_000_000;
             org.slf4j.LoggerFactory.getLogger(getClass()).info("reattached 3 sandboxes in {} ms", reattachMillis);
             assertThat(m.inspect(ids.get(0)).state()).isEqualTo(SandboxState.READY);

@@ -33,6 +33,13 @@ public interface VmHandle {
      */
     boolean awaitExit(Duration timeout);
 
+    /**
+     * Lets go of the VM without stopping it: its control and console connections close, so that
+     * the next manager can {@linkplain Hypervisor#attach attach} (a VMM serves one at a time). The
+     * handle is not used afterwards. Idempotent.
+     */
+    void detach();
+
     /** Kills the VMM process (SIGKILL) and waits for it to be reaped. Idempotent. */
     void kill();
 
@@ -42,6 +49,17 @@ public interface VmHandle {
      * replaces an earlier one (after a daemon restart).
      */
     AgentTransport connectAgent(Duration timeout) throws IOException;
+
+    /**
+     * Makes sure the guest of a VM found again by {@link Hypervisor#attach} runs: a save its dead
+     * manager left going is cancelled, and vCPUs it left paused (a save pauses the VM while it writes
+     * the state) run again. Returns the run state found before, e.g. {@code running},
+     * {@code postmigrate}. Allowed while the VM runs.
+     *
+     * @throws dev.basalt.api.BasaltException.Unavailable if the VM still waits for an incoming state
+     *                                                   (it never ran: nothing to resume)
+     */
+    String ensureRunning();
 
     /** Freezes the guest's vCPUs (the process keeps running). */
     void pause();

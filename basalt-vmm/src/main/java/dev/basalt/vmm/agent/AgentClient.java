@@ -46,7 +46,12 @@ public final class AgentClient implements AutoCloseable {
      *                        {@link AgentTimeoutException} / {@link AgentDisconnectedException} otherwise
      */
     public static AgentClient connect(AgentTransport transport, Duration helloTimeout) {
-        AgentClient client = new AgentClient(AgentChannel.start(transport));
+        return connect(transport, helloTimeout, ChannelWatch.DEFAULTS);
+    }
+
+    /** {@link #connect(AgentTransport, Duration)} with other deadlines (tests). */
+    static AgentClient connect(AgentTransport transport, Duration helloTimeout, ChannelWatch watch) {
+        AgentClient client = new AgentClient(AgentChannel.start(transport, watch));
         try {
             Message reply = client.channel.call("hello", new Message.Hello(Protocol.VERSION), helloTimeout);
             if (!(reply instanceof Message.HelloReply hr) || hr.version() != Protocol.VERSION) {
@@ -75,6 +80,27 @@ public final class AgentClient implements AutoCloseable {
     /** True until {@link #close()} or the loss of the channel. */
     public boolean isOpen() {
         return channel.isOpen();
+    }
+
+    /**
+     * Calls {@code listener} once, on a thread of its own, if the channel is lost rather than closed
+     * by this host: the guest broke the protocol (a framing error, a window overrun, a flood), left
+     * a frame incomplete, stopped reading, stopped answering the liveness probe, or the connection
+     * ended. The exception's message says which; every pending and later call fails with it. If the
+     * channel is already lost, the listener is called at once. Allowed at any time.
+     */
+    public void whenLost(java.util.function.Consumer<AgentDisconnectedException> listener) {
+        channel.whenLost(listener);
+    }
+
+    /**
+     * Tells the channel that the host has paused the guest's vCPUs on purpose ({@code true}: a
+     * save, a user's pause) or let them run again ({@code false}): while paused, the channel's
+     * deadlines and liveness probe do not run, so a paused guest with operations open is not given
+     * up for not answering. Allowed at any time.
+     */
+    public void guestPaused(boolean paused) {
+        channel.guestPaused(paused);
     }
 
     /** Measures one round trip: sends {@code PING}, waits for the matching {@code PONG}. */

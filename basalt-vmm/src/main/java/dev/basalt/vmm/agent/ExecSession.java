@@ -1,7 +1,6 @@
 package dev.basalt.vmm.agent;
 
 import dev.basalt.protocol.Bytes;
-import dev.basalt.protocol.ErrorCode;
 import dev.basalt.protocol.Message;
 import dev.basalt.protocol.Protocol;
 import java.io.ByteArrayOutputStream;
@@ -283,11 +282,9 @@ public final class ExecSession implements AutoCloseable {
         }
 
         private boolean overrun(boolean withinWindow) {
-            if (withinWindow) {
-                return false;
+            if (!withinWindow) {
+                client.violation("stream " + streamId + " (" + label + ") got more output than its window allows");
             }
-            failed(new AgentException(ErrorCode.BAD_FRAME, label + ": agent sent more output than its window allows"));
-            Thread.ofVirtual().start(() -> client.cancel(streamId));
             return false;
         }
 

@@ -75,7 +75,7 @@ final class FileTransfers {
         AtomicReference<Inbox<Message>> made = new AtomicReference<>();
         int id = client.open(sid -> {
             made.set(new Inbox<>(client, sid));
-            return new ReadHandler(made.get(), op);
+            return new ReadHandler(client, made.get(), op);
         });
         Inbox<Message> inbox = made.get();
         Message.StatResult stat = null;
@@ -131,10 +131,12 @@ final class FileTransfers {
 
     /** FILE_READ stream: STAT_RESULT, FILE_DATA..., FILE_END (terminal) or ERROR. */
     private static final class ReadHandler implements StreamHandler {
+        private final AgentChannel client;
         private final Inbox<Message> inbox;
         private final String operation;
 
-        ReadHandler(Inbox<Message> inbox, String operation) {
+        ReadHandler(AgentChannel client, Inbox<Message> inbox, String operation) {
+            this.client = client;
             this.inbox = inbox;
             this.operation = operation;
         }
@@ -153,8 +155,7 @@ final class FileTransfers {
                 }
                 case Message.FileData d -> {
                     if (!inbox.push(d, d.data().length())) {
-                        inbox.fail(new AgentException(dev.basalt.protocol.ErrorCode.BAD_FRAME,
-                                operation + ": agent sent more data than its window allows"));
+                        client.violation(operation + " got more data than its window allows");
                     }
                     return false;
                 }

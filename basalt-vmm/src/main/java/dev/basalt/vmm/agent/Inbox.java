@@ -11,7 +11,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * without blocking; the consumer {@link #take}s and reports consumed data bytes with
  * {@link #consumed}, which returns credit to the agent in {@code WINDOW} batches. The agent
  * cannot send more than its window, so at most about {@link Protocol#INITIAL_WINDOW} data
- * bytes wait here; a peer that overruns twice that is failed.
+ * bytes wait here; an item that would take a peer past twice that is refused (the caller gives the
+ * channel up), so a guest cannot make the host buffer more.
  */
 final class Inbox<T> {
     static final int CREDIT_BATCH = 256 * 1024;
@@ -32,14 +33,20 @@ final class Inbox<T> {
         this.streamId = streamId;
     }
 
-    /** Reader thread: queues an item carrying {@code dataBytes} data bytes; false if the peer overran its window. */
+    /**
+     * Reader thread: queues an item carrying {@code dataBytes} data bytes; false (and nothing is
+     * queued) if it overruns the peer's window.
+     */
     boolean push(T item, int dataBytes) {
         lock.lock();
         try {
+            if (bufferedBytes + dataBytes > OVERRUN_LIMIT) {
+                return false;
+            }
             bufferedBytes += dataBytes;
             items.add(item);
             arrived.signal();
-            return bufferedBytes <= OVERRUN_LIMIT;
+            return true;
         } finally {
             lock.unlock();
         }
@@ -50,7 +57,10 @@ final class Inbox<T> {
         ended = true;
     }
 
-    /** The stream failed: queued items are still delivered, then {@code e} is thrown. */
+    /**
+     * The stream failed: items not yet taken are dropped (output of a lost channel is not trusted,
+     * and a slow consumer must not take long to learn of the failure) and {@code e} is thrown.
+     */
     void fail(RuntimeException e) {
         ended = true;
         lock.lock();
@@ -58,6 +68,8 @@ final class Inbox<T> {
             if (failure == null) {
                 failure = e;
             }
+            items.clear();
+            bufferedBytes = 0;
             arrived.signalAll();
         } finally {
             lock.unlock();

@@ -45,6 +45,15 @@ public final class UnixSocketTransport implements AgentTransport {
      * @throws IOException naming the path and the last failure when the deadline passes
      */
     public static UnixSocketTransport connect(Path path, Duration timeout) throws IOException {
+        return connect(path, timeout, path.getFileName().toString());
+    }
+
+    /**
+     * {@link #connect(Path, Duration)}, the transport named {@code name} (the sandbox's id: logs and
+     * errors about the channel name it).
+     */
+    public static UnixSocketTransport connect(Path path, Duration timeout, String name) throws IOException {
+        Objects.requireNonNull(name, "name");
         long deadline = System.nanoTime() + timeout.toNanos();
         UnixDomainSocketAddress address = UnixDomainSocketAddress.of(path);
         int attempts = 0;
@@ -54,7 +63,7 @@ public final class UnixSocketTransport implements AgentTransport {
             try {
                 ch.connect(address);
                 log.debug("connected to agent socket {} after {} attempt(s)", path, attempts);
-                return new UnixSocketTransport(ch, path.getFileName().toString());
+                return new UnixSocketTransport(ch, name);
             } catch (SocketException e) { // refused, or the socket file does not exist yet
                 ch.close();
                 if (System.nanoTime() - deadline >= 0) {

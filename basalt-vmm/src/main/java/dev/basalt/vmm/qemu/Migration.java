@@ -67,6 +67,39 @@ final class Migration {
                 List.of(Map.of("capability", "x-ignore-shared", "state", on))));
     }
 
+    /**
+     * Cancels an outgoing migration that is still going (its starter died) and waits until it has
+     * stopped; nothing if none is. The VM stays paused: a save pauses it before it starts.
+     */
+    static void cancelOutgoing(QmpClient qmp) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        boolean cancelled = false;
+        while (true) {
+            String state = qmp.execute("query-migrate", Map.of()).path("status").asText("none");
+            switch (state) {
+                case "none", "completed", "failed", "cancelled" -> {
+                    return;
+                }
+                default -> {
+                    if (!cancelled) {
+                        qmp.execute("migrate_cancel", Map.of());
+                        cancelled = true;
+                    }
+                    if (System.nanoTime() > deadline) {
+                        throw new BasaltException.TimedOut("an outgoing migration is still '" + state
+                                + "' 10 s after it was cancelled");
+                    }
+                    try {
+                        Thread.sleep(10);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new BasaltException.Unavailable("interrupted while cancelling a migration");
+                    }
+                }
+            }
+        }
+    }
+
     /** Polls {@code query-migrate} until the migration completed; throws with QEMU's reason if it failed. */
     private static void await(QmpClient qmp, String what) {
         long deadline = System.nanoTime() + TIMEOUT_NANOS;

@@ -129,8 +129,9 @@ final class QemuCommandLine {
             case Device.AgentPort p -> List.of("-device", "virtio-serial-device,max_ports=2",
                     "-chardev", "socket,id=" + p.id() + ",path=" + runDir.port(p.id()) + ",server=on,wait=off",
                     "-device", "virtserialport,chardev=" + p.id() + ",name=" + AGENT_PORT_NAME);
-            case Device.Console c -> List.of("-chardev", "file,id=" + c.id() + ",path=" + runDir.console(c.id()),
-                    "-serial", "chardev:" + c.id());
+            // a socket the host drains into a bounded ring (ConsolePump), not a file the guest can grow
+            case Device.Console c -> List.of("-chardev", "socket,id=" + c.id() + ",path=" + runDir.consoleSocket(c.id())
+                            + ",server=on,wait=off", "-serial", "chardev:" + c.id());
         };
     }
 

@@ -161,6 +161,7 @@ public final class QemuHypervisor implements Hypervisor {
                     jail == null ? null : jail.pidFile());
             try {
                 awaitStart(vm, config, runDir);
+                vm.startConsole();
                 return vm;
             } catch (UidTaken e) {
                 if (attempt >= MAX_UID_ATTEMPTS) {
@@ -189,7 +190,9 @@ public final class QemuHypervisor implements Hypervisor {
             throw new BasaltException.NotFound("pid " + pid + " is no longer the VM of " + config.name()
                     + " (its command line does not name " + runDir + ")");
         }
-        return new QemuVm(config, new QemuRunDir(runDir), false, null, accel.accel(), process);
+        QemuVm vm = new QemuVm(config, new QemuRunDir(runDir), false, null, accel.accel(), process);
+        vm.startConsole();
+        return vm;
     }
 
     @Override

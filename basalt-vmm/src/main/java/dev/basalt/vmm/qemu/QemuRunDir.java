@@ -25,9 +25,14 @@ record QemuRunDir(Path dir) {
         return dir.resolve(id + ".sock");
     }
 
-    /** The file the serial console of device {@code id} writes. */
+    /** The log (a {@link dev.basalt.vmm.LogRing}) of the serial console of device {@code id}. */
     Path console(String id) {
         return dir.resolve(id + ".log");
+    }
+
+    /** The unix socket QEMU serves the serial console of device {@code id} on. */
+    Path consoleSocket(String id) {
+        return dir.resolve(id + ".sock");
     }
 
     /** QEMU's own stdout/stderr (and the launcher's). */

@@ -36,6 +36,10 @@ final class QemuVm implements VmHandle {
     /** Where a confined QEMU's pid is written by its launcher; null when {@link #process} is QEMU. */
     private final Path pidFile;
     private volatile long vmmPid;
+    /** Completes when the console's last bytes are in its ring ({@link ConsolePump}). */
+    private final CompletableFuture<Void> consoleDrained = new CompletableFuture<>();
+    private volatile boolean consoleStarted;
+    private volatile AutoCloseable console;
     private QmpClient qmp;
 
     /**
@@ -61,7 +65,10 @@ final class QemuVm implements VmHandle {
         this.incomingState = incomingState;
         this.accel = accel;
         this.process = process;
-        this.exited = exited;
+        // exit is reported once the console's last words (a panic, say) are in its log
+        this.exited = exited.thenCompose(code -> !consoleStarted ? CompletableFuture.completedFuture(code)
+                : consoleDrained.completeOnTimeout(null, ConsolePump.DRAIN.toMillis(), TimeUnit.MILLISECONDS)
+                        .thenApply(v -> code));
         this.pidFile = pidFile;
         this.vmmPid = pidFile == null ? process.pid() : 0;
     }
@@ -137,7 +144,7 @@ final class QemuVm implements VmHandle {
     public AgentTransport connectAgent(Duration timeout) throws IOException {
         Device.AgentPort port = config.devices(Device.AgentPort.class).stream().findFirst()
                 .orElseThrow(() -> new BasaltException.Internal("VM " + config.name() + " has no agent port"));
-        return UnixSocketTransport.connect(runDir.port(port.id()), timeout);
+        return UnixSocketTransport.connect(runDir.port(port.id()), timeout, config.name());
     }
 
     @Override
@@ -148,6 +155,25 @@ final class QemuVm implements VmHandle {
     @Override
     public void resume() {
         qmp().execute("cont", Map.of());
+    }
+
+    @Override
+    public String ensureRunning() {
+        QmpClient q = qmp();
+        String status = q.execute("query-status", Map.of()).path("status").asText("");
+        switch (status) {
+            case "running" -> {
+                return status;
+            }
+            case "inmigrate" -> throw new BasaltException.Unavailable("VM " + config.name()
+                    + " still waits for the state it was started for: it never ran");
+            default -> {
+                Migration.cancelOutgoing(q);
+                q.execute("cont", Map.of());
+                log.info("VM {} was left {} by its previous manager: resumed", config.name(), status);
+                return status;
+            }
+        }
     }
 
     @Override
@@ -197,6 +223,33 @@ final class QemuVm implements VmHandle {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Starts keeping the serial console in its bounded log; once, when the VM's sockets exist. */
+    void startConsole() {
+        consoleStarted = true;
+        config.devices(Device.Console.class).stream().findFirst().ifPresentOrElse(
+                c -> console = ConsolePump.start(config.name(), runDir.consoleSocket(c.id()), runDir.console(c.id()),
+                        consoleDrained),
+                () -> consoleDrained.complete(null));
+    }
+
+    @Override
+    public void detach() {
+        synchronized (this) {
+            if (qmp != null) {
+                qmp.close();
+                qmp = null;
+            }
+        }
+        AutoCloseable c = console;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.debug("VM {}: closing the console", config.name(), e);
+            }
         }
     }
 

@@ -49,9 +49,14 @@ final class FakeAgent implements AutoCloseable {
 
     /** A fake peer connected to a client (HELLO already answered). */
     static FakeAgent start(BiFunction<Frame, FakeAgent, List<Frame>> behaviour) throws Exception {
+        return start(behaviour, ChannelWatch.DEFAULTS);
+    }
+
+    /** A fake peer connected to a client held to {@code watch}'s deadlines (HELLO already answered). */
+    static FakeAgent start(BiFunction<Frame, FakeAgent, List<Frame>> behaviour, ChannelWatch watch) throws Exception {
         FakeAgent agent = listen(behaviour);
         try {
-            agent.client = AgentClient.connect(agent.transport, Duration.ofSeconds(5));
+            agent.client = AgentClient.connect(agent.transport, Duration.ofSeconds(5), watch);
             return agent;
         } catch (RuntimeException e) {
             agent.close();
