@@ -62,8 +62,9 @@ final class ProcessLauncher {
         try {
             return started.get();
         } catch (InterruptedException e) {
-            // the forker thread starts it all the same: end it then, so that nothing is left behind
-            started.thenAccept(Process::destroyForcibly);
+            // the forker thread starts it all the same: end it, and wait until it is gone, so that the
+            // caller may delete what it would have written into (its log, its run directory)
+            endUninterruptibly(started);
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting " + command.getFirst(), e);
         } catch (ExecutionException e) {
@@ -71,6 +72,31 @@ final class ProcessLauncher {
                 throw u.getCause();
             }
             throw new IOException("cannot start " + command.getFirst() + ": " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** Waits (not to be interrupted) for a start to finish, kills what it started and waits for its end. */
+    private static void endUninterruptibly(CompletableFuture<Process> started) {
+        Process process = null;
+        boolean done = false;
+        while (!done) {
+            try {
+                process = started.get();
+                done = true;
+            } catch (InterruptedException again) {
+                // keep waiting: the start takes milliseconds
+            } catch (ExecutionException failed) {
+                return;   // nothing was started
+            }
+        }
+        process.destroyForcibly();
+        while (true) {
+            try {
+                process.waitFor();
+                return;
+            } catch (InterruptedException again) {
+                // keep waiting: a SIGKILLed process ends at once
+            }
         }
     }
 
