@@ -8,7 +8,8 @@ import dev.basalt.net.Slot;
  * slot's unique address on the way out (and back for port forwards), the guest's DNS to the
  * host's resolver, the guest may send only from its own address, and the slot namespace itself
  * accepts nothing from the guest. Policy is not decided here but on the host side, which a
- * compromised VMM in the slot's namespace cannot change.
+ * compromised VMM in the slot's namespace cannot change. What the guest sends to the slot
+ * namespace itself is refused with a reset or an ICMP error, so it fails at once.
  */
 public final class SlotRuleset {
     /** The table's name inside the slot namespace. */
@@ -43,6 +44,8 @@ public final class SlotRuleset {
                     type filter hook input priority filter; policy drop;
                     iifname "lo" accept
                     ct state established,related accept
+                    iifname "%2$s" meta l4proto tcp reject with tcp reset
+                    iifname "%2$s" reject with icmpx type admin-prohibited
                   }
                 }
                 """.formatted(TABLE, tap, veth, GuestNetwork.GATEWAY_IP, guest, slot.hostIp(), slot.slotIp());
