@@ -42,12 +42,12 @@ public sealed interface EgressRule permits EgressRule.Domain, EgressRule.Cidr {
     record Domain(String name, boolean wildcard) implements EgressRule {
         public Domain {
             Objects.requireNonNull(name, "name");
+            if (wildcard && !name.isEmpty() && name.indexOf('.') < 0) {
+                throw new BasaltException.InvalidArgument("'*." + name + "' would match a whole top-level domain: name at least a second-level domain (*.example.com), or use --net open");
+            }
             String problem = DomainNames.problem(name);
             if (problem != null) {
                 throw new BasaltException.InvalidArgument("domain '" + (wildcard ? "*." : "") + name + "' is invalid: " + problem);
-            }
-            if (wildcard && name.indexOf('.') < 0) {
-                throw new BasaltException.InvalidArgument("'*." + name + "' would match a whole top-level domain: name at least a second-level domain (*.example.com), or use --net open");
             }
         }
 
