@@ -18,6 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * everything in them, even if the test failed.
  */
 final class FakeInternet implements AutoCloseable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FakeInternet.class);
     static final String UPLINK_IP = "203.0.113.1";
     static final String INET_IP = "203.0.113.254";
     static final String DNS_IP = "203.0.113.53";
@@ -103,16 +104,20 @@ final class FakeInternet implements AutoCloseable {
             try {
                 closeables.get(i).close();
             } catch (Exception e) {
-                System.err.println("closing " + closeables.get(i) + ": " + e);
+                log.warn("closing {}: {}", closeables.get(i), e.toString());
             }
         }
         host.close();
         inet.close();
-        for (String ns : List.of(hostNs, inetNs)) {
-            try {
-                Commands.run(List.of("ip", "netns", "delete", ns), null);
-            } catch (RuntimeException e) {
-                System.err.println(e.getMessage());
+        // the two namespaces, and any slot a failed test left behind
+        for (String line : Commands.run(List.of("ip", "netns", "list"), null).stdout().split("\n")) {
+            String ns = line.split(" ")[0];
+            if (ns.startsWith(prefix + "-")) {
+                try {
+                    Commands.run(List.of("ip", "netns", "delete", ns), null);
+                } catch (RuntimeException e) {
+                    log.warn("cannot delete {}: {}", ns, e.getMessage());
+                }
             }
         }
     }

@@ -90,6 +90,17 @@ class GuestNetworkTest {
         }
     }
 
+    /** No namespace, link or table of {@code prefix} exists except the named namespaces (and what lives in them). */
+    static void assertNothingLeftBut(String prefix, List<String> namespaces) {
+        for (String ns : Commands.run(List.of("ip", "netns", "list"), null).stdout().split("\n")) {
+            String name = ns.split(" ")[0];
+            if (name.startsWith(prefix)) {
+                assertThat(namespaces).as("namespace %s is left", name).contains(name);
+            }
+        }
+        assertThat(Commands.run(List.of("nft", "list", "tables"), null).stdout()).doesNotContain(prefix);
+    }
+
     static void assertNothingLeft(String prefix) {
         assertThat(Commands.run(List.of("ip", "netns", "list"), null).stdout()).doesNotContain(prefix);
         assertThat(Commands.run(List.of("ip", "-o", "link"), null).stdout()).doesNotContain(prefix);

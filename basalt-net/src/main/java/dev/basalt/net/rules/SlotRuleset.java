@@ -45,7 +45,7 @@ public final class SlotRuleset {
                     iifname "lo" accept
                     ct state established,related accept
                     iifname "%2$s" meta l4proto tcp reject with tcp reset
-                    iifname "%2$s" reject with icmpx type admin-prohibited
+                    iifname "%2$s" reject with icmp type admin-prohibited
                   }
                 }
                 """.formatted(TABLE, tap, veth, GuestNetwork.GATEWAY_IP, guest, slot.hostIp(), slot.slotIp());
