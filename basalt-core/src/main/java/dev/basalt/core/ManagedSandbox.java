@@ -71,6 +71,17 @@ final class ManagedSandbox {
     }
 
     /** What its VM is built from: the VM's machine, boot and devices. */
+    /** The network namespace the VMM starts in (its network slot's), or null without a NIC. Set before the VM starts. */
+    private volatile Path networkNamespace;
+
+    void networkNamespace(Path ns) {
+        this.networkNamespace = ns;
+    }
+
+    Path networkNamespace() {
+        return networkNamespace;
+    }
+
     VmConfig config() {
         return config;
     }

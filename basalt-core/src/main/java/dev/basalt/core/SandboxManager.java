@@ -8,6 +8,9 @@ import dev.basalt.api.ExecProcess;
 import dev.basalt.api.ExecRequest;
 import dev.basalt.api.ExecResult;
 import dev.basalt.api.FileInfo;
+import dev.basalt.api.NetworkPolicy;
+import dev.basalt.api.NetworkStats;
+import dev.basalt.api.PortForward;
 import dev.basalt.api.PoolStats;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
@@ -21,6 +24,7 @@ import dev.basalt.vmm.VmConfig;
 import dev.basalt.vmm.VmHandle;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
@@ -58,6 +62,7 @@ public final class SandboxManager implements Sandboxes {
     private final Map<String, ManagedSandbox> sandboxes = new ConcurrentHashMap<>();
     private final EventBus events = new EventBus();
     private final SandboxStore store;
+    private final SandboxNetwork network;
     private final Expiry expiry = new Expiry(this::expire);
     private volatile boolean closed;
 
@@ -74,7 +79,8 @@ public final class SandboxManager implements Sandboxes {
                 ? LaunchPolicy.diesWithParent() : LaunchPolicy.outlivesParent()).confined(config.containment().confinement())
                         .withSeccomp(config.containment().seccomp()),
                 cgroups);
-        this.templates = new TemplateCache(config.shmDir(), hypervisor, runRoot, builder);
+        this.network = new SandboxNetwork(config.network(), d -> { });
+        this.templates = new TemplateCache(config.shmDir(), hypervisor, runRoot, builder, network);
         this.snapshotCatalog = new SnapshotCatalog(config.snapshotsDir());
         this.snapshots = new SnapshotOps(internals, builder, snapshotCatalog, hypervisor, config.shmDir());
         this.guest = new GuestOperations(internals, new GuestFiles(config.operationTimeout()),
@@ -125,6 +131,9 @@ public final class SandboxManager implements Sandboxes {
 
     /** Every lifecycle event: recorded durably first (daemon), then published to subscribers. */
     private void onEvent(SandboxEvent event) {
+        if (event.kind() == SandboxEvent.Kind.FAILED || event.kind() == SandboxEvent.Kind.STOPPED) {
+            network.detach(event.sandboxId());     // its VM is gone: its slot goes back, clean
+        }
         if (store != null) {
             if (event.kind() == SandboxEvent.Kind.REMOVED) {
                 store.delete(event.sandboxId());
@@ -180,6 +189,9 @@ public final class SandboxManager implements Sandboxes {
         ensureOpen();
         config.containment().checkBootFile(spec.kernel(), "kernel");
         config.containment().checkBootFile(spec.initrd(), "initrd");
+        if (spec.network().mode() == dev.basalt.api.NetworkMode.PROXY) {
+            throw new BasaltException.InvalidArgument("--net proxy (an HTTP proxy over the agent channel, no NIC) is not implemented yet: use --net allow");
+        }
         GuestImage image = images.resolve(spec);
         HostResources.checkCpus(spec);
         ManagedSandbox sandbox;
@@ -366,6 +378,45 @@ public final class SandboxManager implements Sandboxes {
         return sandbox.info();
     }
 
+    /** Only while the sandbox is not stopped or failed; {@code WrongState} without a network. */
+    @Override
+    public void setNetworkPolicy(String id, NetworkPolicy policy) {
+        ManagedSandbox sandbox = get(id);
+        if (sandbox.state().isTerminal()) {
+            throw new BasaltException.WrongState("sandbox " + id + " is " + sandbox.state() + ": its network policy cannot change");
+        }
+        network.setPolicy(id, policy);
+        sandbox.respec(sandbox.spec().withNetwork(policy));   // fork children inherit the live policy
+    }
+
+    @Override
+    public PortForward forwardPort(String id, int guestPort, int hostPort) {
+        get(id);
+        PortForward.checkPort("guest port", guestPort);
+        if (hostPort < 0 || hostPort > 65535) {
+            throw new BasaltException.InvalidArgument("host port must be between 0 (any) and 65535, got " + hostPort);
+        }
+        return network.forwardPort(id, guestPort, hostPort);
+    }
+
+    @Override
+    public void unforwardPort(String id, int guestPort) {
+        get(id);
+        network.unforwardPort(id, guestPort);
+    }
+
+    @Override
+    public List<PortForward> portForwards(String id) {
+        get(id);
+        return network.portForwards(id);
+    }
+
+    @Override
+    public NetworkStats networkStats(String id) {
+        get(id);
+        return network.stats(id);
+    }
+
     private void armTtl(ManagedSandbox sandbox, Duration ttl) {
         Instant when = Instant.now().plus(ttl);
         sandbox.expireAt(when);
@@ -421,6 +472,7 @@ public final class SandboxManager implements Sandboxes {
         if (store != null) {
             detachAll();
             snapshots.close();
+            network.close(true);
             return;
         }
         try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -435,6 +487,7 @@ public final class SandboxManager implements Sandboxes {
             }
         }
         snapshots.close();
+        network.close();
         events.close();
     }
 
@@ -458,8 +511,21 @@ public final class SandboxManager implements Sandboxes {
         @Override
         public ManagedSandbox register(SandboxSpec spec, java.util.function.Function<String, VmConfig> config, String origin) {
             String id = SandboxIds.next();
-            return admit(new ManagedSandbox(id, spec, config.apply(id), runRoot.create(id), hypervisor, origin,
-                    SandboxManager.this::onEvent));
+            VmConfig vmConfig = config.apply(id);
+            Path ns = null;
+            if (SandboxNetwork.hasNic(vmConfig)) {
+                // a restored snapshot does not know its source's policy: it reaches nothing until it is given one
+                ns = network.attach(id, spec.network().mode().hasNic() ? spec.network() : SandboxNetwork.NOTHING);
+            }
+            try {
+                ManagedSandbox sandbox = new ManagedSandbox(id, spec, vmConfig, runRoot.create(id), hypervisor, origin,
+                        SandboxManager.this::onEvent);
+                sandbox.networkNamespace(ns);
+                return admit(sandbox);
+            } catch (RuntimeException e) {
+                network.detach(id);
+                throw e;
+            }
         }
 
         ManagedSandbox adoptStandby(Standby standby, SandboxSpec spec, String origin) {
@@ -498,6 +564,7 @@ public final class SandboxManager implements Sandboxes {
             if (vm != null) {
                 vm.kill();
             }
+            network.detach(sandbox.id());
             runRoot.delete(sandbox.dir());
             expiry.cancel(sandbox.id());
             if (sandboxes.remove(sandbox.id(), sandbox)) {

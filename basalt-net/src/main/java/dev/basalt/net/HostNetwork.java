@@ -137,6 +137,12 @@ public final class HostNetwork implements AutoCloseable {
         ns.close();
     }
 
+    /** The interface of the host's IPv4 default route (the uplink basaltd uses unless told otherwise), or null. */
+    public static String defaultUplink() {
+        Matcher m = Pattern.compile("\\bdev (\\S+)").matcher(Commands.run(List.of("ip", "-4", "route", "show", "default"), null).stdout());
+        return m.find() ? m.group(1) : null;
+    }
+
     /** The {@code nameserver} lines of /etc/resolv.conf. */
     static List<InetSocketAddress> resolvConf() {
         List<InetSocketAddress> out = new ArrayList<>();

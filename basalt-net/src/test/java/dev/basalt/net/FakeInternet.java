@@ -17,21 +17,21 @@ import java.util.concurrent.ThreadLocalRandom;
  * ({@code PREFIX-up}, 203.0.113.1) is the uplink. Closing it deletes both namespaces and so
  * everything in them, even if the test failed.
  */
-final class FakeInternet implements AutoCloseable {
+public final class FakeInternet implements AutoCloseable {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FakeInternet.class);
-    static final String UPLINK_IP = "203.0.113.1";
-    static final String INET_IP = "203.0.113.254";
-    static final String DNS_IP = "203.0.113.53";
+    public static final String UPLINK_IP = "203.0.113.1";
+    public static final String INET_IP = "203.0.113.254";
+    public static final String DNS_IP = "203.0.113.53";
 
-    final String prefix;
-    final String hostNs;
-    final String inetNs;
-    final String uplink;
-    final NetNamespace host;
-    final NetNamespace inet;
+    public final String prefix;
+    public final String hostNs;
+    public final String inetNs;
+    public final String uplink;
+    public final NetNamespace host;
+    public final NetNamespace inet;
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
-    FakeInternet() {
+    public FakeInternet() {
         prefix = "bt" + HexFormat.of().toHexDigits((byte) ThreadLocalRandom.current().nextInt()) + HexFormat.of().toHexDigits((byte) ThreadLocalRandom.current().nextInt());
         hostNs = prefix + "-host";
         inetNs = prefix + "-inet";
@@ -61,13 +61,13 @@ final class FakeInternet implements AutoCloseable {
     }
 
     /** Closed (in reverse order) before the namespaces are deleted. */
-    <T extends AutoCloseable> T onClose(T c) {
+    public <T extends AutoCloseable> T onClose(T c) {
         closeables.add(c);
         return c;
     }
 
     /** Starts dnsmasq in the internet namespace on {@value #DNS_IP}:53 answering {@code name=ip} pairs. */
-    Process dnsmasq(Path dir, String... nameToIp) throws IOException {
+    public Process dnsmasq(Path dir, String... nameToIp) throws IOException {
         List<String> cmd = new ArrayList<>(inet.exec("dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
                 "--bind-interfaces", "--listen-address=" + DNS_IP, "--port=53", "--user=root", "--pid-file=",
                 "--log-facility=" + dir.resolve("dnsmasq.log")));

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * exactly as every Basalt guest will ({@link GuestNetwork}) and then runs shell commands read from
  * the serial console. {@link #sh} runs one and returns its output and exit code.
  */
-final class TestGuest implements AutoCloseable {
+public final class TestGuest implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TestGuest.class);
     private static final String RC = "__RC=";
     private final Process qemu;

@@ -15,13 +15,13 @@ import java.util.List;
 import java.util.concurrent.Executors;
 
 /** HTTP, HTTPS and TCP echo servers of a test's internet, made inside a namespace. */
-final class TestServers {
-    static final String[] TLS_NAMES = {"allowed.test", "other.test", "*.wild.test", "rebind.test"};
+public final class TestServers {
+    public static final String[] TLS_NAMES = {"allowed.test", "other.test", "*.wild.test", "rebind.test"};
 
     private TestServers() {}
 
     /** An HTTP server answering "hello from HOST via ADDRESS". */
-    static AutoCloseable http(NetNamespace ns, String ip, int port) throws IOException {
+    public static AutoCloseable http(NetNamespace ns, String ip, int port) throws IOException {
         HttpServer s = ns.inside(() -> HttpServer.create(new InetSocketAddress(ip, port), 64));
         serve(s, ip);
         return () -> s.stop(0);
@@ -34,7 +34,7 @@ final class TestServers {
      * signature_algorithms extension: the server must accept SHA-1 handshake signatures
      * ({@code SECLEVEL=0}), and the JDK's server then still failed the handshake.
      */
-    static AutoCloseable https(NetNamespace ns, String ip, Path dir) throws Exception {
+    public static AutoCloseable https(NetNamespace ns, String ip, Path dir) throws Exception {
         Path cert = certificate(dir);
         Path root = java.nio.file.Files.createDirectories(dir.resolve("www-" + ip));
         java.nio.file.Files.writeString(root.resolve("index.html"), "hello via " + ip + " over TLS\n");
@@ -76,7 +76,7 @@ final class TestServers {
     }
 
     /** A TCP server that writes "echo:" and then echoes what it reads. */
-    static AutoCloseable echo(NetNamespace ns, String ip, int port) throws IOException {
+    public static AutoCloseable echo(NetNamespace ns, String ip, int port) throws IOException {
         ServerSocket server = ns.inside(() -> {
             var ch = java.nio.channels.ServerSocketChannel.open();
             ch.bind(new InetSocketAddress(ip, port));
@@ -105,7 +105,7 @@ final class TestServers {
     }
 
     /** A self-signed certificate ({@code cert.pem}, {@code key.pem}) for {@link #TLS_NAMES}, made once per directory. */
-    static Path certificate(Path dir) throws IOException, InterruptedException {
+    public static Path certificate(Path dir) throws IOException, InterruptedException {
         Path key = dir.resolve("key.pem");
         Path cert = dir.resolve("cert.pem");
         if (!java.nio.file.Files.exists(cert)) {

@@ -74,9 +74,23 @@ public final class NetNamespace implements AutoCloseable {
         return all;
     }
 
-    /** Applies an nftables script atomically ({@code nft -f -}) in this namespace. */
+    /**
+     * Applies an nftables script ({@code nft -f -}) in this namespace; its rule changes are one
+     * transaction. Retried when the kernel interrupted a read of the ruleset because another
+     * process changed it meanwhile ({@code EINTR}, seen with {@code reset counter}): every script
+     * Basalt applies can run twice.
+     */
     public void nft(String script) {
-        Commands.run(exec("nft", "-f", "-"), script);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                Commands.run(exec("nft", "-f", "-"), script);
+                return;
+            } catch (BasaltException.Internal e) {
+                if (attempt >= 5 || !e.getMessage().contains("Interrupted system call")) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /** Runs {@code ip -batch -} with one command per line in this namespace. */

@@ -129,6 +129,8 @@ final class QemuCommandLine {
             case Device.AgentPort p -> List.of("-device", "virtio-serial-device,max_ports=2",
                     "-chardev", "socket,id=" + p.id() + ",path=" + runDir.port(p.id()) + ",server=on,wait=off",
                     "-device", "virtserialport,chardev=" + p.id() + ",name=" + AGENT_PORT_NAME);
+            case Device.Network n -> List.of("-netdev", "tap,id=" + n.id() + ",ifname=" + n.tap() + ",script=no,downscript=no",
+                    "-device", "virtio-net-device,netdev=" + n.id() + ",mac=" + n.mac());
             case Device.Console c -> List.of("-chardev", "file,id=" + c.id() + ",path=" + runDir.console(c.id()),
                     "-serial", "chardev:" + c.id());
         };

@@ -1,0 +1,161 @@
+package dev.basalt.core;
+
+import dev.basalt.api.BasaltException;
+import dev.basalt.api.NetworkMode;
+import dev.basalt.api.NetworkPolicy;
+import dev.basalt.api.NetworkStats;
+import dev.basalt.api.PortForward;
+import dev.basalt.net.DenialListener;
+import dev.basalt.net.GuestNetwork;
+import dev.basalt.net.HostNetwork;
+import dev.basalt.net.NetConfig;
+import dev.basalt.net.Slot;
+import dev.basalt.net.SlotPool;
+import dev.basalt.vmm.Boot;
+import dev.basalt.vmm.Device;
+import dev.basalt.vmm.VmConfig;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The manager's side of sandbox networking: starts {@link HostNetwork} at the first networked VM
+ * (so that a host without nftables still runs un-networked sandboxes), gives each networked VM a
+ * slot whose namespace its VMM is launched in, and takes the slot back when the VM is gone. Also
+ * the one place that turns a VM config into a networked one ({@link #withNic}). Thread-safe.
+ */
+final class SandboxNetwork implements AutoCloseable {
+    /** A VM whose guest may reach nothing (a template's, a restored snapshot's until it is given a policy). */
+    static final NetworkPolicy NOTHING = new NetworkPolicy(NetworkMode.ALLOW, List.of(), List.of());
+    private static final String DEVICE_ID = "net0";
+
+    private final NetConfig configured;
+    private final DenialListener denials;
+    private volatile HostNetwork net;
+    private List<SlotPool.Leased> survivors = List.of();
+
+    SandboxNetwork(NetConfig configured, DenialListener denials) {
+        this.configured = configured;
+        this.denials = denials;
+    }
+
+    /** The config of a VM with the guest's NIC: the device and the kernel parameter the agent configures it from. */
+    static VmConfig withNic(VmConfig config) {
+        if (hasNic(config)) {
+            return config;
+        }
+        List<Device> devices = new ArrayList<>(config.devices());
+        devices.add(new Device.Network(DEVICE_ID, GuestNetwork.GUEST_MAC, GuestNetwork.TAP));
+        Boot b = config.boot();
+        String ip = "basalt.ip=" + GuestNetwork.GUEST_IP + "/" + GuestNetwork.PREFIX_LENGTH + "," + GuestNetwork.GATEWAY_IP;
+        return new VmConfig(config.name(), config.machine(), new Boot(b.kernel(), b.initrd(), (b.cmdlineExtra() + " " + ip).strip(), b.acpi()),
+                devices);
+    }
+
+    static boolean hasNic(VmConfig config) {
+        return !config.devices(Device.Network.class).isEmpty();
+    }
+
+    /** Slots of sandboxes that outlived the previous daemon: kept when networking starts. */
+    synchronized void survivors(List<SlotPool.Leased> leases) {
+        if (!leases.isEmpty()) {
+            survivors = List.copyOf(leases);
+            started();   // their DNS and proxy must serve again now, not at the next networked create
+        }
+    }
+
+    private synchronized HostNetwork started() {
+        if (net == null) {
+            NetConfig c = configured != null ? configured : NetConfig.defaults();
+            if (c.uplink() == null) {
+                c = c.withUplink(HostNetwork.defaultUplink());
+            }
+            net = HostNetwork.start(c, survivors, denials);
+        }
+        return net;
+    }
+
+    /**
+     * Gives VM {@code id} a slot with {@code policy}; returns the namespace its VMM must start in.
+     * {@link BasaltException.ResourceExhausted} when every slot is taken.
+     */
+    Path attach(String id, NetworkPolicy policy) {
+        if (policy.mode() == NetworkMode.PROXY) {
+            throw new BasaltException.InvalidArgument("--net proxy (an HTTP proxy over the agent channel, no NIC) is not implemented yet: use --net allow");
+        }
+        Slot slot = started().attach(id, policy);
+        return Path.of("/run/netns", slot.namespace());
+    }
+
+    /** Takes back VM {@code id}'s slot and port forwards (idempotent; nothing if it had none). */
+    void detach(String id) {
+        HostNetwork n = net;
+        if (n != null) {
+            n.detach(id);
+        }
+    }
+
+    /** The slot index of a networked sandbox, or -1. */
+    int slotIndex(String id) {
+        HostNetwork n = net;
+        Slot s = n == null ? null : n.slotOf(id);
+        return s == null ? -1 : s.index();
+    }
+
+    /** The slot of index {@code index} as this host names it (for reattaching). */
+    Slot slotAt(int index) {
+        NetConfig c = configured != null ? configured : NetConfig.defaults();
+        return new Slot(index, c.slotName(index), c.hostAddress(index), c.slotAddress(index));
+    }
+
+    NetworkPolicy policy(String id) {
+        return require(id).policy(id);
+    }
+
+    void setPolicy(String id, NetworkPolicy policy) {
+        require(id).setPolicy(id, policy);
+    }
+
+    PortForward forwardPort(String id, int guestPort, int hostPort) {
+        return require(id).forwardPort(id, guestPort, new InetSocketAddress("127.0.0.1", hostPort));
+    }
+
+    void unforwardPort(String id, int guestPort) {
+        HostNetwork n = net;
+        if (n != null) {
+            n.unforwardPort(id, guestPort);
+        }
+    }
+
+    List<PortForward> portForwards(String id) {
+        HostNetwork n = net;
+        return n == null ? List.of() : n.portForwards(id);
+    }
+
+    NetworkStats stats(String id) {
+        HostNetwork n = net;
+        return n == null || n.slotOf(id) == null ? NetworkStats.ZERO : n.stats(id);
+    }
+
+    private HostNetwork require(String id) {
+        HostNetwork n = net;
+        if (n == null || n.slotOf(id) == null) {
+            throw new BasaltException.WrongState("sandbox " + id + " has no network (create it with --net open or --net allow)");
+        }
+        return n;
+    }
+
+    /** Stops networking; {@code keepAttached}: a daemon detaching from VMs that keep running. */
+    void close(boolean keepAttached) {
+        HostNetwork n = net;
+        if (n != null) {
+            n.close(keepAttached);
+        }
+    }
+
+    @Override
+    public void close() {
+        close(false);
+    }
+}
