@@ -82,6 +82,17 @@ final class ManagedSandbox {
         return networkNamespace;
     }
 
+    /** The sandbox's port forwards as last set (recorded, so that a restarted daemon opens them again). */
+    private volatile java.util.List<dev.basalt.api.PortForward> portForwards = java.util.List.of();
+
+    void portForwards(java.util.List<dev.basalt.api.PortForward> forwards) {
+        this.portForwards = java.util.List.copyOf(forwards);
+    }
+
+    java.util.List<dev.basalt.api.PortForward> portForwards() {
+        return portForwards;
+    }
+
     VmConfig config() {
         return config;
     }

@@ -124,8 +124,50 @@ public final class SandboxManager implements Sandboxes {
                 });
             }
         }
+        reattachNetworks(rows);
         if (!rows.isEmpty()) {
             log.info("reattached {} sandbox(es) in {} ms", rows.size(), (System.nanoTime() - start) / 1_000_000);
+        }
+    }
+
+    /**
+     * Networked sandboxes that survived: their slots are kept (and everything else of the prefix
+     * swept), their DNS and proxy served again, their port forwards opened again on the same ports.
+     */
+    private void reattachNetworks(List<SandboxStore.Row> rows) {
+        List<dev.basalt.net.SlotPool.Leased> survivors = new java.util.ArrayList<>();
+        List<ManagedSandbox> networked = new java.util.ArrayList<>();
+        for (var row : rows) {
+            ManagedSandbox sandbox = sandboxes.get(row.id());
+            String ns = row.stored().netns();
+            if (sandbox == null || ns == null || sandbox.state().isTerminal()) {
+                continue;
+            }
+            dev.basalt.net.Slot slot = network.slotOf(Path.of(ns));
+            if (slot == null) {
+                log.warn("sandbox {}: its network slot {} is not one of this host's; it stays without network", row.id(), ns);
+                continue;
+            }
+            sandbox.networkNamespace(Path.of(ns));
+            NetworkPolicy policy = row.stored().network().mode().hasNic() ? row.stored().network() : SandboxNetwork.NOTHING;
+            survivors.add(new dev.basalt.net.SlotPool.Leased(slot, row.id(), policy));
+            networked.add(sandbox);
+        }
+        network.survivors(survivors);
+        for (ManagedSandbox sandbox : networked) {
+            var ports = rows.stream().filter(r -> r.id().equals(sandbox.id())).findFirst().map(r -> r.stored().ports()).orElse(null);
+            if (ports == null) {
+                continue;
+            }
+            ports.forEach((guest, host) -> {
+                try {
+                    network.forwardPort(sandbox.id(), guest, host);
+                } catch (BasaltException e) {
+                    log.warn("sandbox {}: port {} cannot be forwarded from {} again: {}", sandbox.id(), guest, host, e.getMessage());
+                }
+            });
+            sandbox.portForwards(network.portForwards(sandbox.id()));
+            store.save(sandbox);
         }
     }
 
@@ -387,6 +429,14 @@ public final class SandboxManager implements Sandboxes {
         }
         network.setPolicy(id, policy);
         sandbox.respec(sandbox.spec().withNetwork(policy));   // fork children inherit the live policy
+        record(sandbox);
+    }
+
+    /** Writes a sandbox's record after a change that is no lifecycle event (daemon mode). */
+    private void record(ManagedSandbox sandbox) {
+        if (store != null) {
+            store.save(sandbox);
+        }
     }
 
     @Override
@@ -396,13 +446,19 @@ public final class SandboxManager implements Sandboxes {
         if (hostPort < 0 || hostPort > 65535) {
             throw new BasaltException.InvalidArgument("host port must be between 0 (any) and 65535, got " + hostPort);
         }
-        return network.forwardPort(id, guestPort, hostPort);
+        PortForward forward = network.forwardPort(id, guestPort, hostPort);
+        ManagedSandbox sandbox = get(id);
+        sandbox.portForwards(network.portForwards(id));
+        record(sandbox);
+        return forward;
     }
 
     @Override
     public void unforwardPort(String id, int guestPort) {
-        get(id);
+        ManagedSandbox sandbox = get(id);
         network.unforwardPort(id, guestPort);
+        sandbox.portForwards(network.portForwards(id));
+        record(sandbox);
     }
 
     @Override

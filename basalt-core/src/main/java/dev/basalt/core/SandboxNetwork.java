@@ -96,16 +96,15 @@ final class SandboxNetwork implements AutoCloseable {
         }
     }
 
-    /** The slot index of a networked sandbox, or -1. */
-    int slotIndex(String id) {
-        HostNetwork n = net;
-        Slot s = n == null ? null : n.slotOf(id);
-        return s == null ? -1 : s.index();
-    }
-
-    /** The slot of index {@code index} as this host names it (for reattaching). */
-    Slot slotAt(int index) {
+    /** The slot whose namespace is {@code ns} (as recorded for a sandbox), or null if this host's slots are named otherwise. */
+    Slot slotOf(Path ns) {
         NetConfig c = configured != null ? configured : NetConfig.defaults();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(c.prefix()) + "-s(\\d+)")
+                .matcher(ns.getFileName().toString());
+        if (!m.matches() || Integer.parseInt(m.group(1)) >= c.slots()) {
+            return null;
+        }
+        int index = Integer.parseInt(m.group(1));
         return new Slot(index, c.slotName(index), c.hostAddress(index), c.slotAddress(index));
     }
 
