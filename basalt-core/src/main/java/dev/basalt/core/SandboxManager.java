@@ -79,7 +79,7 @@ public final class SandboxManager implements Sandboxes {
                 ? LaunchPolicy.diesWithParent() : LaunchPolicy.outlivesParent()).confined(config.containment().confinement())
                         .withSeccomp(config.containment().seccomp()),
                 cgroups);
-        this.network = new SandboxNetwork(config.network(), d -> { });
+        this.network = new SandboxNetwork(config.network());
         this.templates = new TemplateCache(config.shmDir(), hypervisor, runRoot, builder, network);
         this.snapshotCatalog = new SnapshotCatalog(config.snapshotsDir());
         this.snapshots = new SnapshotOps(internals, builder, snapshotCatalog, hypervisor, config.shmDir());
@@ -187,6 +187,15 @@ public final class SandboxManager implements Sandboxes {
             }
         }
         events.publish(event);
+    }
+
+    /**
+     * Hears every DNS question and proxied connection a networked sandbox was refused (they are also
+     * logged with the sandbox id); called on the refusing thread, must not block. Basaltd counts
+     * them into its metrics.
+     */
+    public void addDenialListener(dev.basalt.net.DenialListener listener) {
+        network.addDenialListener(listener);
     }
 
     /** A manager with default settings on the QEMU backend. */

@@ -31,13 +31,18 @@ final class SandboxNetwork implements AutoCloseable {
     private static final String DEVICE_ID = "net0";
 
     private final NetConfig configured;
-    private final DenialListener denials;
+    private final List<DenialListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final DenialListener denials = d -> listeners.forEach(l -> l.denied(d));
     private volatile HostNetwork net;
     private List<SlotPool.Leased> survivors = List.of();
 
-    SandboxNetwork(NetConfig configured, DenialListener denials) {
+    SandboxNetwork(NetConfig configured) {
         this.configured = configured;
-        this.denials = denials;
+    }
+
+    /** Adds a listener of refused DNS questions and connections (metrics). */
+    void addDenialListener(DenialListener listener) {
+        listeners.add(listener);
     }
 
     /** The config of a VM with the guest's NIC: the device and the kernel parameter the agent configures it from. */
