@@ -34,6 +34,9 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--cli-runs", description = "Runs per CLI figure (default: ${DEFAULT-VALUE}).", defaultValue = "7")
     int cliRuns;
 
+    @Option(names = "--network-only", description = "Only the networking figures (slots, throughput, the proxy, clones with a NIC).")
+    boolean networkOnly;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
     }
@@ -57,6 +60,10 @@ public final class Main implements Callable<Integer> {
     }
 
     private void runAll(QemuHypervisor qemu, ManagerConfig config, Report report, Path work) throws Exception {
+        if (networkOnly) {
+            new NetworkBench(config, qemu).run(report);
+            return;
+        }
         CliBench cli = new CliBench(Path.of(System.getProperty("basalt.repo", ".")), config.imagesDir(), cliRuns);
         if (cliOnly) {
             System.out.printf("Basalt CLI benchmarks — accel %s, %d runs per figure%n%n", qemu.accel().id(), cliRuns);
@@ -84,6 +91,7 @@ public final class Main implements Callable<Integer> {
         }
         new RestartBench(config.imagesDir(), 20).run(report);
         cli.run(report);
+        new NetworkBench(config, qemu).run(report);
     }
 
     private static String title() {

@@ -120,8 +120,10 @@ public final class SlotPool implements AutoCloseable {
         try {
             if (make) {
                 makeSlot(slot);
+                host.nft(rules.resetCounters(slot));
             }
-            host.nft(rules.resetCounters(slot) + rules.policy(slot, policy));
+            // a slot made just now or remade after its last sandbox has zeroed counters already
+            host.nft(rules.policy(slot, policy));
             return slot;
         } catch (RuntimeException e) {
             release(slot);
@@ -213,6 +215,7 @@ public final class SlotPool implements AutoCloseable {
                     destroySlot(slot);
                 }
                 makeSlot(slot);
+                host.nft(rules.resetCounters(slot));
                 synchronized (lock) {
                     making--;
                     if (closed) {

@@ -75,6 +75,71 @@ public final class TestServers {
         s.start();
     }
 
+    /** What a {@link #sink} received: total bytes and the time from the first connection to the last byte. */
+    public static final class Sink implements AutoCloseable {
+        private final ServerSocket server;
+        private final java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+        private volatile long firstNanos;
+        private volatile long lastNanos;
+
+        private Sink(ServerSocket server) {
+            this.server = server;
+        }
+
+        public long bytes() {
+            return bytes.get();
+        }
+
+        /** Seconds from the first accepted connection to the last byte read. */
+        public double seconds() {
+            return (lastNanos - firstNanos) / 1e9;
+        }
+
+        public void reset() {
+            bytes.set(0);
+            firstNanos = 0;
+            lastNanos = 0;
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+        }
+    }
+
+    /** A TCP server in {@code ns} that reads and counts everything sent to it. */
+    public static Sink sink(NetNamespace ns, String ip, int port) throws IOException {
+        Sink sink = new Sink(ns.inside(() -> {
+            var ch = java.nio.channels.ServerSocketChannel.open();
+            ch.bind(new InetSocketAddress(ip, port));
+            return ch.socket();
+        }));
+        Thread.ofVirtual().start(() -> {
+            while (!sink.server.isClosed()) {
+                try {
+                    Socket c = sink.server.accept();
+                    if (sink.firstNanos == 0) {
+                        sink.firstNanos = System.nanoTime();
+                    }
+                    Thread.ofVirtual().start(() -> {
+                        byte[] buf = new byte[256 * 1024];
+                        try (c; InputStream in = c.getInputStream()) {
+                            for (int n; (n = in.read(buf)) >= 0; ) {
+                                sink.bytes.addAndGet(n);
+                                sink.lastNanos = System.nanoTime();
+                            }
+                        } catch (IOException e) {
+                            // client gone
+                        }
+                    });
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
+        return sink;
+    }
+
     /** A TCP server that writes "echo:" and then echoes what it reads. */
     public static AutoCloseable echo(NetNamespace ns, String ip, int port) throws IOException {
         ServerSocket server = ns.inside(() -> {

@@ -76,7 +76,7 @@ public final class Commands {
         return result;
     }
 
-    private static String numbered(String text) {
+    static String numbered(String text) {
         StringBuilder b = new StringBuilder();
         String[] lines = text.split("\n", -1);
         for (int i = 0; i < lines.length && i < 400; i++) {

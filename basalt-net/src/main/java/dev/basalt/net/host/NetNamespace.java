@@ -25,14 +25,17 @@ import java.util.concurrent.Executors;
 public final class NetNamespace implements AutoCloseable {
     private static final Path NETNS_DIR = Path.of("/run/netns");
     private final String name;
+    /** The thread that works inside the namespace: sockets and sysctls of a named one, nftables of either. */
     private final ExecutorService thread;
     /** Only read and written by {@link #thread}: whether it entered the namespace yet. */
     private boolean entered;
+    /** Only used by {@link #thread}: its nftables context, made on first use. */
+    private Libnftables nftables;
 
     private NetNamespace(String name) {
         this.name = name;
-        this.thread = name == null ? null
-                : Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("netns-" + name).unstarted(r));
+        this.thread = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon()
+                .name("netns-" + (name == null ? "host" : name)).unstarted(r));
     }
 
     /** The namespace this process runs in. */
@@ -75,22 +78,41 @@ public final class NetNamespace implements AutoCloseable {
     }
 
     /**
-     * Applies an nftables script ({@code nft -f -}) in this namespace; its rule changes are one
-     * transaction. Retried when the kernel interrupted a read of the ruleset because another
-     * process changed it meanwhile ({@code EINTR}, seen with {@code reset counter}): every script
-     * Basalt applies can run twice.
+     * Applies an nftables script (as {@code nft -f -} would) in this namespace and returns what it
+     * printed; its rule changes are one transaction. In process through {@code libnftables} when
+     * the library is there (no process started), else with the {@code nft} command. Retried when
+     * the kernel interrupted a read of the ruleset because another process changed it meanwhile
+     * ({@code EINTR}, seen with {@code reset counter}): every script Basalt applies can run twice.
      */
-    public void nft(String script) {
+    public String nft(String script) {
         for (int attempt = 1; ; attempt++) {
             try {
-                Commands.run(exec("nft", "-f", "-"), script);
-                return;
+                return Libnftables.available() ? nftInProcess(script) : Commands.run(exec("nft", "-f", "-"), script).stdout();
             } catch (BasaltException.Internal e) {
                 if (attempt >= 5 || !e.getMessage().contains("Interrupted system call")) {
                     throw e;
                 }
             }
         }
+    }
+
+    private String nftInProcess(String script) {
+        Libnftables.Result r;
+        try {
+            r = onThread(() -> {
+                if (nftables == null) {
+                    nftables = new Libnftables();
+                }
+                return nftables.run(script);
+            });
+        } catch (IOException e) {
+            throw new BasaltException.Internal("nftables in " + this + ": " + e.getMessage(), e);
+        }
+        if (!r.ok()) {
+            throw new BasaltException.Internal("nftables in " + this + " refused a script: " + r.error().strip()
+                    + "\ninput:\n" + Commands.numbered(script));
+        }
+        return r.output();
     }
 
     /** Runs {@code ip -batch -} with one command per line in this namespace. */
@@ -125,7 +147,7 @@ public final class NetNamespace implements AutoCloseable {
 
     /** Runs {@code action} on a thread inside this namespace (directly for the current one). */
     public <T> T inside(Callable<T> action) throws IOException {
-        if (thread == null) {
+        if (name == null) {
             try {
                 return action.call();
             } catch (IOException | RuntimeException e) {
@@ -134,9 +156,14 @@ public final class NetNamespace implements AutoCloseable {
                 throw new IOException(e);
             }
         }
+        return onThread(action);
+    }
+
+    /** Runs {@code action} on this namespace's own thread (which entered it, if it is a named one). */
+    private <T> T onThread(Callable<T> action) throws IOException {
         try {
             return thread.submit(() -> {
-                if (!entered) {
+                if (!entered && name != null) {
                     Setns.enter(NETNS_DIR.resolve(name).toString());   // fails atomically: retried by the next call
                     entered = true;
                 }
@@ -164,9 +191,13 @@ public final class NetNamespace implements AutoCloseable {
 
     @Override
     public void close() {
-        if (thread != null) {
-            thread.shutdownNow();
-        }
+        thread.execute(() -> {
+            if (nftables != null) {
+                nftables.close();
+                nftables = null;
+            }
+        });
+        thread.shutdown();
     }
 
     @Override
