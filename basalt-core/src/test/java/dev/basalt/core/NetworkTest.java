@@ -135,6 +135,21 @@ class NetworkTest {
     }
 
     @Test
+    void aStoppedSandboxGivesItsSlotBackAndTakesNoPolicy() {
+        SandboxInfo s = manager.create(spec(NetworkPolicy.open()));
+        try {
+            manager.stop(s.id(), Duration.ofSeconds(5));
+            assertThatThrownBy(() -> manager.setNetworkPolicy(s.id(), NetworkPolicy.allow("allowed.test")))
+                    .isInstanceOf(BasaltException.WrongState.class).hasMessageContaining("STOPPED");
+            assertThatThrownBy(() -> manager.forwardPort(s.id(), 80, 0))
+                    .isInstanceOf(BasaltException.WrongState.class).hasMessageContaining("has no network");
+            assertThat(manager.networkStats(s.id())).isEqualTo(NetworkStats.ZERO);
+        } finally {
+            manager.remove(s.id());
+        }
+    }
+
+    @Test
     void forkChildrenReachTheNetworkAtTheSameTime() throws Exception {
         SandboxInfo parent = manager.create(spec(NetworkPolicy.allow("allowed.test")));
         List<SandboxInfo> children = List.of();

@@ -87,7 +87,7 @@ public final class Commands {
 
     private static BasaltException missingTool(List<String> cmd, IOException e) {
         String tool = cmd.getFirst();
-        String pkg = PACKAGES.get(tool);
+        String pkg = PACKAGES.get(java.nio.file.Path.of(tool).getFileName().toString());
         return new BasaltException.Unavailable("cannot run '" + tool + "'" + (pkg == null ? "" : ": install the Debian package " + pkg
                 + " (apt-get install " + pkg + ")") + " — " + e.getMessage(), e);
     }
