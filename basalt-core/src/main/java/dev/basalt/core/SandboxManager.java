@@ -153,7 +153,14 @@ public final class SandboxManager implements Sandboxes {
             survivors.add(new dev.basalt.net.SlotPool.Leased(slot, row.id(), policy));
             networked.add(sandbox);
         }
-        network.survivors(survivors);
+        try {
+            network.survivors(survivors);
+        } catch (BasaltException e) {
+            // the sandboxes keep running, and what nftables decides keeps applying; DNS, the proxy and
+            // port forwards wait for a start that works (the next networked create tries again)
+            log.error("sandbox networking could not start again for {} networked sandbox(es): {}", networked.size(), e.getMessage());
+            return;
+        }
         for (ManagedSandbox sandbox : networked) {
             var ports = rows.stream().filter(r -> r.id().equals(sandbox.id())).findFirst().map(r -> r.stored().ports()).orElse(null);
             if (ports == null) {

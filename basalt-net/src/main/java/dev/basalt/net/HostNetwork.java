@@ -40,7 +40,6 @@ import org.slf4j.LoggerFactory;
 public final class HostNetwork implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HostNetwork.class);
     private static final Pattern COUNTER = Pattern.compile("counter (out|in|denied)_(\\d+) \\{\\s*packets (\\d+) bytes (\\d+)");
-    private static final Pattern INET = Pattern.compile("inet (\\d+\\.\\d+\\.\\d+\\.\\d+)/");
 
     private final NetConfig config;
     private final NetNamespace hostNs;
@@ -215,6 +214,7 @@ public final class HostNetwork implements AutoCloseable {
     /** Takes the sandbox's slot and port forwards back (after its VMM is gone). Idempotent. */
     public void detach(String sandboxId) {
         ports.removeAll(sandboxId);
+        proxy.forget(sandboxId);
         Slot slot = slots.remove(sandboxId);
         denials.remove(sandboxId);
         if (slot != null) {
@@ -278,13 +278,23 @@ public final class HostNetwork implements AutoCloseable {
         Set<Integer> get() {
             long now = System.nanoTime();
             if (readAt == 0 || now - readAt > 5_000_000_000L) {
-                Set<Integer> s = new HashSet<>();
-                Matcher m = INET.matcher(Commands.run(ns.ip("-4", "-o", "addr", "show"), null).stdout());
-                while (m.find()) {
-                    s.add(EgressCheck.ipv4(m.group(1)));
+                try {
+                    // read on the namespace's own thread: the JDK lists the interfaces of the caller's namespace
+                    addresses = ns.inside(() -> {
+                        Set<Integer> s = new HashSet<>();
+                        for (var nif : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+                            for (var a : java.util.Collections.list(nif.getInetAddresses())) {
+                                if (a instanceof java.net.Inet4Address v4) {
+                                    s.add(EgressCheck.ipv4(v4.getAddress()));
+                                }
+                            }
+                        }
+                        return Set.copyOf(s);
+                    });
+                    readAt = now;
+                } catch (IOException e) {
+                    log.warn("cannot list the host's addresses: {}", e.toString());
                 }
-                addresses = Set.copyOf(s);
-                readAt = now;
             }
             return addresses;
         }

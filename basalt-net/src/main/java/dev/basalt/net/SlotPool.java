@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -42,8 +41,8 @@ public final class SlotPool implements AutoCloseable {
     private final Object lock = new Object();
     /** Made and unused, ready to hand out. */
     private final Deque<Slot> free = new ArrayDeque<>();
-    /** Slot index → its lease, for slots handed out. */
-    private final Map<Integer, Leased> leased = new TreeMap<>();
+    /** Slot index → its lease, for slots handed out; changed under {@link #lock}, read without it (DNS, proxy). */
+    private final Map<Integer, Leased> leased = new java.util.concurrent.ConcurrentHashMap<>();
     /** Indexes whose slot exists or is being made (free, leased or being remade). */
     private final TreeSet<Integer> taken = new TreeSet<>();
     private Thread maker;
@@ -146,16 +145,12 @@ public final class SlotPool implements AutoCloseable {
     /** The lease of the slot whose slot address is {@code ip}, or null. */
     public Leased leaseByAddress(int ip) {
         int index = config.slotIndexOf(ip);
-        synchronized (lock) {
-            return index < 0 ? null : leased.get(index);
-        }
+        return index < 0 ? null : leased.get(index);
     }
 
     /** Every handed-out slot. */
     public List<Leased> leases() {
-        synchronized (lock) {
-            return List.copyOf(leased.values());
-        }
+        return List.copyOf(leased.values());
     }
 
     /**

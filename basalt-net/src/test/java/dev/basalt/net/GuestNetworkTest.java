@@ -161,6 +161,8 @@ class GuestNetworkTest {
         assertThat(dns.code()).isNotZero();
         TestGuest.Result proxied = guestB.sh("printf 'GET / HTTP/1.0\\r\\nHost: rebind.test\\r\\n\\r\\n' | nc 203.0.113.10 80");
         assertThat(proxied.output()).contains("403 Forbidden").contains("10.99.0.1 is in the reserved range 10.0.0.0/8");
+        TestGuest.Result host = guestB.sh("printf 'GET / HTTP/1.0\\r\\nHost: 203.0.113.1\\r\\n\\r\\n' | nc 203.0.113.10 80");
+        assertThat(host.output()).contains("403 Forbidden").contains("203.0.113.1 is the host itself");
     }
 
     @Test

@@ -80,6 +80,11 @@ public final class TransparentProxy implements AutoCloseable {
         return p;
     }
 
+    /** Drops what the proxy keeps about a sandbox that is gone (its connection count). */
+    public void forget(String sandboxId) {
+        perSandbox.remove(sandboxId);
+    }
+
     public int httpPort() {
         return http.socket().getLocalPort();
     }
