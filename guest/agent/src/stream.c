@@ -81,6 +81,7 @@ void streams_abort_all(void)
 {
     while (count > 0)
         stream_abort(table[count - 1]);
+    tunnels_reset();
 }
 
 void streams_reap_dead(void)
