@@ -183,6 +183,12 @@ public final class SandboxManager implements Sandboxes {
         if (event.kind() == SandboxEvent.Kind.FAILED || event.kind() == SandboxEvent.Kind.STOPPED) {
             network.detach(event.sandboxId());     // its VM is gone: its slot goes back, clean
         }
+        if (event.kind() == SandboxEvent.Kind.READY) {
+            ManagedSandbox ready = sandboxes.get(event.sandboxId());
+            if (ready != null && ready.spec().network().mode() == dev.basalt.api.NetworkMode.PROXY) {
+                startProxy(ready);   // before create returns: its first command finds the endpoint listening
+            }
+        }
         if (store != null) {
             if (event.kind() == SandboxEvent.Kind.REMOVED) {
                 store.delete(event.sandboxId());
@@ -247,9 +253,6 @@ public final class SandboxManager implements Sandboxes {
         ensureOpen();
         config.containment().checkBootFile(spec.kernel(), "kernel");
         config.containment().checkBootFile(spec.initrd(), "initrd");
-        if (spec.network().mode() == dev.basalt.api.NetworkMode.PROXY) {
-            throw new BasaltException.InvalidArgument("--net proxy (an HTTP proxy over the agent channel, no NIC) is not implemented yet: use --net allow");
-        }
         GuestImage image = images.resolve(spec);
         HostResources.checkCpus(spec);
         ManagedSandbox sandbox;
@@ -339,17 +342,28 @@ public final class SandboxManager implements Sandboxes {
 
     @Override
     public ExecResult exec(String id, ExecRequest request) {
-        return guest.exec(id, request);
+        return guest.exec(id, withProxyEnv(id, request));
     }
 
     @Override
     public ExecResult exec(String id, ExecRequest request, ExecOutput output) {
-        return guest.exec(id, request, output);
+        return guest.exec(id, withProxyEnv(id, request), output);
     }
 
     @Override
     public ExecProcess start(String id, ExecRequest request, ExecOutput output) {
-        return guest.start(id, request, output);
+        return guest.start(id, withProxyEnv(id, request), output);
+    }
+
+    /** In a {@code --net proxy} sandbox, commands find the in-guest proxy in their environment (theirs wins). */
+    private ExecRequest withProxyEnv(String id, ExecRequest request) {
+        ManagedSandbox sandbox = sandboxes.get(id);
+        if (sandbox == null || sandbox.spec().network().mode() != dev.basalt.api.NetworkMode.PROXY) {
+            return request;
+        }
+        Map<String, String> env = new java.util.HashMap<>(SandboxNetwork.proxyEnv());
+        env.putAll(request.env());
+        return request.withEnv(env);
     }
 
     @Override
@@ -436,6 +450,17 @@ public final class SandboxManager implements Sandboxes {
         return sandbox.info();
     }
 
+    /** A {@code --net proxy} sandbox's tunnels: served until its agent channel closes. */
+    private void startProxy(ManagedSandbox sandbox) {
+        try {
+            dev.basalt.vmm.agent.AgentClient agent = sandbox.acquire("serve the proxy of", false);
+            sandbox.release(false);
+            network.serveProxy(sandbox.id(), agent, () -> sandbox.spec().network());
+        } catch (RuntimeException e) {
+            log.warn("sandbox {}: its proxy could not start: {}", sandbox.id(), e.getMessage());
+        }
+    }
+
     /** Only while the sandbox is not stopped or failed; {@code WrongState} without a network. */
     @Override
     public void setNetworkPolicy(String id, NetworkPolicy policy) {
@@ -443,7 +468,14 @@ public final class SandboxManager implements Sandboxes {
         if (sandbox.state().isTerminal()) {
             throw new BasaltException.WrongState("sandbox " + id + " is " + sandbox.state() + ": its network policy cannot change");
         }
-        network.setPolicy(id, policy);
+        boolean proxied = sandbox.spec().network().mode() == dev.basalt.api.NetworkMode.PROXY;
+        if (proxied != (policy.mode() == dev.basalt.api.NetworkMode.PROXY)) {
+            throw new BasaltException.InvalidArgument("sandbox " + id + " is " + (proxied ? "" : "not ") + "in proxy mode: "
+                    + "its policy can change its lists, not whether it uses the in-guest proxy");
+        }
+        if (!proxied) {
+            network.setPolicy(id, policy);
+        }
         sandbox.respec(sandbox.spec().withNetwork(policy));   // fork children inherit the live policy
         record(sandbox);
     }

@@ -34,6 +34,11 @@ final class SandboxNetwork implements AutoCloseable {
     private final List<DenialListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final DenialListener denials = d -> listeners.forEach(l -> l.denied(d));
     private volatile HostNetwork net;
+    private volatile dev.basalt.net.ProxyNetwork proxy;
+    /** The in-guest HTTP proxy endpoint of {@code --net proxy} sandboxes. */
+    static final int PROXY_PORT = 3128;
+    /** Tunnels kept waiting per proxied sandbox: connections it may open at once before one waits. */
+    private static final int WAITING_TUNNELS = 8;
     private List<SlotPool.Leased> survivors = List.of();
 
     SandboxNetwork(NetConfig configured) {
@@ -81,14 +86,62 @@ final class SandboxNetwork implements AutoCloseable {
         return net;
     }
 
+    /** The environment that points a proxied sandbox's programs at its in-guest proxy endpoint. */
+    static java.util.Map<String, String> proxyEnv() {
+        String url = "http://127.0.0.1:" + PROXY_PORT;
+        return java.util.Map.of("HTTP_PROXY", url, "HTTPS_PROXY", url, "http_proxy", url, "https_proxy", url,
+                "NO_PROXY", "localhost,127.0.0.1", "no_proxy", "localhost,127.0.0.1");
+    }
+
+    private synchronized dev.basalt.net.ProxyNetwork proxyNetwork() {
+        if (proxy == null) {
+            proxy = dev.basalt.net.ProxyNetwork.start(configured != null ? configured : NetConfig.defaults(), denials);
+        }
+        return proxy;
+    }
+
+    /**
+     * Serves a {@code --net proxy} sandbox: keeps {@value #WAITING_TUNNELS} tunnels waiting on its
+     * in-guest endpoint, each connection decided by {@code policy} (read at each connection), until
+     * its agent channel closes.
+     */
+    void serveProxy(String id, dev.basalt.vmm.agent.AgentClient agent, java.util.function.Supplier<NetworkPolicy> policy) {
+        dev.basalt.net.ProxyNetwork p = proxyNetwork();
+        for (int i = 0; i < WAITING_TUNNELS; i++) {
+            // sent now, so the guest's endpoint listens before anything the caller does next
+            dev.basalt.vmm.agent.Tunnel first = agent.acceptTunnel(PROXY_PORT);
+            Thread.ofVirtual().name("proxy-tunnels-" + id).start(() -> {
+                dev.basalt.vmm.agent.Tunnel t = first;
+                while (true) {
+                    try {
+                        t.awaitOpened(java.time.Duration.ofDays(365));
+                    } catch (RuntimeException e) {
+                        t.close();
+                        return;   // the channel closed: the sandbox is stopping or gone
+                    }
+                    java.io.OutputStream toGuest = t.output();
+                    p.serve(id, policy, t.input(), toGuest, () -> {
+                        try {
+                            toGuest.close();
+                        } catch (java.io.IOException e) {
+                            // the tunnel is gone already
+                        }
+                    }, t::close);
+                    try {
+                        t = agent.acceptTunnel(PROXY_PORT);
+                    } catch (RuntimeException e) {
+                        return;
+                    }
+                }
+            });
+        }
+    }
+
     /**
      * Gives VM {@code id} a slot with {@code policy}; returns the namespace its VMM must start in.
      * {@link BasaltException.ResourceExhausted} when every slot is taken.
      */
     Path attach(String id, NetworkPolicy policy) {
-        if (policy.mode() == NetworkMode.PROXY) {
-            throw new BasaltException.InvalidArgument("--net proxy (an HTTP proxy over the agent channel, no NIC) is not implemented yet: use --net allow");
-        }
         Slot slot = started().attach(id, policy);
         return Path.of("/run/netns", slot.namespace());
     }
@@ -155,6 +208,10 @@ final class SandboxNetwork implements AutoCloseable {
         HostNetwork n = net;
         if (n != null) {
             n.close(keepAttached);
+        }
+        dev.basalt.net.ProxyNetwork p = proxy;
+        if (p != null) {
+            p.close();
         }
     }
 

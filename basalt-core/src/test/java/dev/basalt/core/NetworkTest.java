@@ -126,11 +126,44 @@ class NetworkTest {
             assertThat(sh(networked.id(), "ls /sys/class/net").stdoutText()).contains("eth0");
             assertThatThrownBy(() -> manager.setNetworkPolicy(plain.id(), NetworkPolicy.open()))
                     .isInstanceOf(BasaltException.WrongState.class).hasMessageContaining("has no network");
-            assertThatThrownBy(() -> manager.create(spec(NetworkPolicy.proxy("allowed.test"))))
-                    .isInstanceOf(BasaltException.InvalidArgument.class).hasMessageContaining("not implemented");
         } finally {
             manager.remove(plain.id());
             manager.remove(networked.id());
+        }
+    }
+
+    @Test
+    void proxyModeReachesAllowedNamesThroughTheAgentChannelWithoutANic() {
+        SandboxInfo s = manager.create(spec(NetworkPolicy.proxy("allowed.test")));
+        try {
+            assertThat(sh(s.id(), "ls /sys/class/net").stdoutText().strip()).isEqualTo("lo");
+            assertThat(sh(s.id(), "echo $HTTP_PROXY").stdoutText().strip()).isEqualTo("http://127.0.0.1:3128");
+            assertThat(sh(s.id(), "wget -q -O - http://allowed.test/").stdoutText()).contains("hello from allowed.test via 203.0.113.10");
+            ExecResult denied = sh(s.id(), "wget -q -O - http://other.test/");
+            assertThat(denied.exit()).isNotEqualTo(new ExitStatus.Exited(0));
+            assertThat(denied.stderrText()).contains("403");
+            String tunnel = sh(s.id(), "printf 'CONNECT allowed.test:80 HTTP/1.1\\r\\nHost: allowed.test:80\\r\\n\\r\\n"
+                    + "GET / HTTP/1.0\\r\\nHost: allowed.test\\r\\n\\r\\n' | nc 127.0.0.1 3128").stdoutText();
+            assertThat(tunnel).contains("200 Connection established").contains("hello from allowed.test");
+            assertThat(sh(s.id(), "printf 'CONNECT 10.99.0.1:80 HTTP/1.1\\r\\n\\r\\n' | nc 127.0.0.1 3128").stdoutText())
+                    .contains("403 Forbidden").contains("reserved range");
+            manager.setNetworkPolicy(s.id(), NetworkPolicy.proxy("allowed.test", "other.test"));
+            assertThat(sh(s.id(), "wget -q -O - http://other.test/").stdoutText()).contains("hello from other.test");
+            assertThatThrownBy(() -> manager.setNetworkPolicy(s.id(), NetworkPolicy.open()))
+                    .isInstanceOf(BasaltException.InvalidArgument.class).hasMessageContaining("proxy mode");
+            try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {   // more connections than tunnels wait
+                List<java.util.concurrent.Future<ExecResult>> runs = new java.util.ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    runs.add(pool.submit(() -> sh(s.id(), "for i in 1 2 3 4 5 6; do wget -q -O - http://allowed.test/ & done; wait")));
+                }
+                for (var f : runs) {
+                    assertThat(f.get().stdoutText().split("hello from allowed.test", -1)).hasSize(7);
+                }
+            } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+                throw new AssertionError(e);
+            }
+        } finally {
+            manager.remove(s.id());
         }
     }
 

@@ -143,7 +143,7 @@ public final class HostNetwork implements AutoCloseable {
     }
 
     /** The {@code nameserver} lines of /etc/resolv.conf. */
-    static List<InetSocketAddress> resolvConf() {
+    public static List<InetSocketAddress> resolvConf() {
         List<InetSocketAddress> out = new ArrayList<>();
         try {
             for (String line : Files.readAllLines(Path.of("/etc/resolv.conf"))) {
@@ -263,41 +263,6 @@ public final class HostNetwork implements AutoCloseable {
             stats.put(id, new NetworkStats(v[0], v[1], v[2], d == null ? 0 : d[0].sum(), d == null ? 0 : d[1].sum()));
         });
         return stats;
-    }
-
-    /** The host namespace's own IPv4 addresses, read at most every 5 s (the proxy refuses them). */
-    private static final class HostAddresses {
-        private final NetNamespace ns;
-        private volatile Set<Integer> addresses = Set.of();
-        private volatile long readAt;
-
-        HostAddresses(NetNamespace ns) {
-            this.ns = ns;
-        }
-
-        Set<Integer> get() {
-            long now = System.nanoTime();
-            if (readAt == 0 || now - readAt > 5_000_000_000L) {
-                try {
-                    // read on the namespace's own thread: the JDK lists the interfaces of the caller's namespace
-                    addresses = ns.inside(() -> {
-                        Set<Integer> s = new HashSet<>();
-                        for (var nif : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
-                            for (var a : java.util.Collections.list(nif.getInetAddresses())) {
-                                if (a instanceof java.net.Inet4Address v4) {
-                                    s.add(EgressCheck.ipv4(v4.getAddress()));
-                                }
-                            }
-                        }
-                        return Set.copyOf(s);
-                    });
-                    readAt = now;
-                } catch (IOException e) {
-                    log.warn("cannot list the host's addresses: {}", e.toString());
-                }
-            }
-            return addresses;
-        }
     }
 
     private Slot requireSlot(String sandboxId) {

@@ -49,6 +49,45 @@ final class Splice {
         }
     }
 
+    /**
+     * Copies {@code aIn → bOut} and {@code bIn → aOut} on two virtual threads; the end of one
+     * direction is passed on with {@code bHalfClose} / {@code aHalfClose}; when both directions
+     * are over, or either fails, {@code closeAll} runs (once).
+     */
+    static void streams(InputStream aIn, OutputStream bOut, IoAction bHalfClose, InputStream bIn, OutputStream aOut,
+                        Runnable aHalfClose, Runnable closeAll, String name) {
+        AtomicInteger open = new AtomicInteger(2);
+        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable closeOnce = () -> {
+            if (closed.compareAndSet(false, true)) {
+                closeAll.run();
+            }
+        };
+        Thread.ofVirtual().name(name + ">").start(() -> pump(aIn, bOut, bHalfClose, open, closeOnce));
+        Thread.ofVirtual().name(name + "<").start(() -> pump(bIn, aOut, aHalfClose::run, open, closeOnce));
+    }
+
+    /** An action that may throw an {@link IOException}. */
+    interface IoAction {
+        void run() throws IOException;
+    }
+
+    private static void pump(InputStream from, OutputStream to, IoAction halfClose, AtomicInteger open, Runnable closeAll) {
+        try {
+            byte[] buf = new byte[BUFFER];
+            for (int n; (n = from.read(buf)) >= 0; ) {
+                to.write(buf, 0, n);
+                to.flush();
+            }
+            halfClose.run();
+            if (open.decrementAndGet() == 0) {
+                closeAll.run();
+            }
+        } catch (IOException | RuntimeException e) {
+            closeAll.run();
+        }
+    }
+
     static void closeQuietly(Socket s) {
         dev.basalt.net.host.Closing.quietly(s);
     }
