@@ -80,31 +80,32 @@ void tunnel_accept_request(const msg_t *m)
     l->pending[l->npending++] = s->id;
 }
 
-/* The oldest stream still waiting on l, removed from its queue; NULL if none. */
-static stream_t *next_waiting(listener_t *l)
+/* True if stream id still waits for a connection. */
+static int waiting(uint32_t id)
 {
-    while (l->npending > 0) {
-        uint32_t id = l->pending[0];
-        memmove(l->pending, l->pending + 1, (size_t)(--l->npending) * sizeof l->pending[0]);
-        stream_t *s = stream_find(id);
-        if (s && s->kind == S_TUNNEL && s->out[0].fd < 0 && !s->out_eof[0])
-            return s;
-    }
-    return NULL;
+    stream_t *s = stream_find(id);
+    return s && s->kind == S_TUNNEL && s->out[0].fd < 0 && !s->out_eof[0];
+}
+
+/* Drops the entries of streams that ended (cancelled, failed) while they waited. */
+static void prune(listener_t *l)
+{
+    int n = 0;
+    for (int i = 0; i < l->npending; i++)
+        if (waiting(l->pending[i]))
+            l->pending[n++] = l->pending[i];
+    l->npending = n;
 }
 
 void tunnel_listen_ready(watch_t *w)
 {
     listener_t *l = &listeners[w->idx];
-    while (l->npending > 0) {
+    for (prune(l); l->npending > 0; prune(l)) {
         int c = accept4(l->w.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (c < 0)
             return; /* EAGAIN, or a connection that went away before it was accepted */
-        stream_t *s = next_waiting(l);
-        if (!s) {
-            close(c);
-            return;
-        }
+        stream_t *s = stream_find(l->pending[0]);   /* waiting: prune kept only those */
+        memmove(l->pending, l->pending + 1, (size_t)(--l->npending) * sizeof l->pending[0]);
         int w2 = dup(c); /* one descriptor per direction: epoll watches each on its own */
         if (w2 < 0) {
             close(c);
@@ -216,6 +217,7 @@ void tunnel_update_interest(stream_t *s)
 void tunnels_update_listeners(void)
 {
     for (int i = 0; i < nlisteners; i++) {
+        prune(&listeners[i]);
         listeners[i].w.idx = i;
         watch_set(&listeners[i].w, listeners[i].npending > 0 ? EPOLLIN : 0);
     }
