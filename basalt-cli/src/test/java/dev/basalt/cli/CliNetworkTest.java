@@ -68,6 +68,8 @@ class CliNetworkTest {
                 assertThat(denied.code()).isNotZero();
                 assertThat(denied.err()).contains("bad address");
 
+                CliTest.Outcome inspected = basalt("--host", host, "inspect", id);
+                assertThat(inspected.out()).contains("\"mode\" : \"allow\"").contains("allowed.test").contains("\"bytesOut\"");
                 CliTest.Outcome changed = basalt("--host", host, "net", id, "--allow", "allowed.test,other.test");
                 assertThat(changed.code()).as(changed.err()).isZero();
                 assertThat(changed.out()).contains("\"deniedDns\"");

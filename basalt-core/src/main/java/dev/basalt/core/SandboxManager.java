@@ -139,6 +139,11 @@ public final class SandboxManager implements Sandboxes {
         List<ManagedSandbox> networked = new java.util.ArrayList<>();
         for (var row : rows) {
             ManagedSandbox sandbox = sandboxes.get(row.id());
+            if (sandbox != null && !sandbox.state().isTerminal()
+                    && sandbox.spec().network().mode() == dev.basalt.api.NetworkMode.PROXY) {
+                startProxy(sandbox);   // its tunnels died with the previous daemon's channel
+                continue;
+            }
             String ns = row.stored().netns();
             if (sandbox == null || ns == null || sandbox.state().isTerminal()) {
                 continue;

@@ -44,6 +44,7 @@ class NetworkRestartTest {
             ManagerConfig config = RealVms.config().withRunRoot(Path.of("/tmp", run)).withStateDir(dir.resolve("state"))
                     .withVmsDieWithManager(false).withNetwork(net);
             String id = null;
+            String proxied = null;
             SandboxManager second = null;
             SandboxManager first = new SandboxManager(config, dev.basalt.vmm.Hypervisors.detect());
             try {
@@ -51,6 +52,7 @@ class NetworkRestartTest {
                 id = s.id();
                 first.exec(id, ExecRequest.of("sh", "-c", "mkdir -p /tmp/www && echo still-here > /tmp/www/index.html && httpd -p 8080 -h /tmp/www"));
                 PortForward port = first.forwardPort(id, 8080, 0);
+                proxied = first.create(SandboxSpec.defaults().withMemoryMib(128).withNetwork(NetworkPolicy.proxy("allowed.test"))).id();
                 first.close();   // detaches: the VM, its slot and the host table stay
                 first = null;
                 assertThat(first).isNull();
@@ -64,13 +66,20 @@ class NetworkRestartTest {
                         URI.create("http://127.0.0.1:" + port.hostPort() + "/index.html")).timeout(Duration.ofSeconds(10)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(r.body()).isEqualTo("still-here\n");
+                assertThat(second.exec(proxied, ExecRequest.of("wget", "-q", "-O", "-", "http://allowed.test/")).stdoutText())
+                        .as("a proxied sandbox's tunnels are served again").contains("hello from allowed.test");
                 second.remove(id);
                 id = null;
+                second.remove(proxied);
+                proxied = null;
             } finally {
                 SandboxManager m = second != null ? second : first;
                 if (m != null) {
                     if (id != null) {
                         m.remove(id);
+                    }
+                    if (proxied != null) {
+                        m.remove(proxied);
                     }
                     m.close();
                 }
