@@ -70,7 +70,6 @@ final class ManagedSandbox {
         this.handedOutAt = Instant.now();
     }
 
-    /** What its VM is built from: the VM's machine, boot and devices. */
     /** The network namespace the VMM starts in (its network slot's), or null without a NIC. Set before the VM starts. */
     private volatile Path networkNamespace;
 
@@ -93,6 +92,7 @@ final class ManagedSandbox {
         return portForwards;
     }
 
+    /** What its VM is built from: the VM's machine, boot and devices. */
     VmConfig config() {
         return config;
     }

@@ -138,28 +138,6 @@ public final class HostRuleset {
                 """.formatted(t, n, v);
     }
 
-    /** Removes a slot's objects (the reverse of {@link #addSlot}). */
-    public String removeSlot(Slot slot) {
-        int n = slot.index();
-        String v = '"' + slot.hostVeth() + '"';
-        String t = table();
-        return """
-                delete element %1$s slots { %3$s }
-                delete element %1$s pre_slot { %3$s }
-                delete element %1$s fwd_slot { %3$s }
-                delete element %1$s ctr_out { %3$s }
-                delete element %1$s ctr_in { %3$s }
-                delete element %1$s ctr_denied { %3$s }
-                delete chain %1$s pre_%2$d
-                delete chain %1$s fwd_%2$d
-                delete set %1$s allow_%2$d
-                delete set %1$s deny_%2$d
-                delete counter %1$s out_%2$d
-                delete counter %1$s in_%2$d
-                delete counter %1$s denied_%2$d
-                """.formatted(t, n, v);
-    }
-
     /**
      * Replaces a slot's policy: its address sets and its two chains, in one transaction (apply it
      * with one {@code nft -f}). A null policy refuses everything (a free slot).
