@@ -63,6 +63,7 @@ public final class SandboxManager implements Sandboxes {
     private final EventBus events = new EventBus();
     private final SandboxStore store;
     private final SandboxNetwork network;
+    private final NetworkOps networks;
     private final Expiry expiry = new Expiry(this::expire);
     private volatile boolean closed;
 
@@ -87,6 +88,7 @@ public final class SandboxManager implements Sandboxes {
                 new ExecRunner(config.maxOutputBytes()));
         this.limits = new Limits(config.maxSandboxes(), config.maxMemoryMib());
         this.store = config.vmsDieWithManager() ? null : SandboxStore.open(config.stateDir());
+        this.networks = new NetworkOps(network, store);
         reattachAll();
         this.pools = new PoolSet(config.pools(), images, templates,
                 new PoolFactory(templates, runRoot, hypervisor, builder, internals));
@@ -124,62 +126,9 @@ public final class SandboxManager implements Sandboxes {
                 });
             }
         }
-        reattachNetworks(rows);
+        networks.reattach(rows, sandboxes::get);
         if (!rows.isEmpty()) {
             log.info("reattached {} sandbox(es) in {} ms", rows.size(), (System.nanoTime() - start) / 1_000_000);
-        }
-    }
-
-    /**
-     * Networked sandboxes that survived: their slots are kept (and everything else of the prefix
-     * swept), their DNS and proxy served again, their port forwards opened again on the same ports.
-     */
-    private void reattachNetworks(List<SandboxStore.Row> rows) {
-        List<dev.basalt.net.SlotPool.Leased> survivors = new java.util.ArrayList<>();
-        List<ManagedSandbox> networked = new java.util.ArrayList<>();
-        for (var row : rows) {
-            ManagedSandbox sandbox = sandboxes.get(row.id());
-            if (sandbox != null && !sandbox.state().isTerminal()
-                    && sandbox.spec().network().mode() == dev.basalt.api.NetworkMode.PROXY) {
-                startProxy(sandbox);   // its tunnels died with the previous daemon's channel
-                continue;
-            }
-            String ns = row.stored().netns();
-            if (sandbox == null || ns == null || sandbox.state().isTerminal()) {
-                continue;
-            }
-            dev.basalt.net.Slot slot = network.slotOf(Path.of(ns));
-            if (slot == null) {
-                log.warn("sandbox {}: its network slot {} is not one of this host's; it stays without network", row.id(), ns);
-                continue;
-            }
-            sandbox.networkNamespace(Path.of(ns));
-            NetworkPolicy policy = row.stored().network().mode().hasNic() ? row.stored().network() : SandboxNetwork.NOTHING;
-            survivors.add(new dev.basalt.net.SlotPool.Leased(slot, row.id(), policy));
-            networked.add(sandbox);
-        }
-        try {
-            network.survivors(survivors);
-        } catch (BasaltException e) {
-            // the sandboxes keep running, and what nftables decides keeps applying; DNS, the proxy and
-            // port forwards wait for a start that works (the next networked create tries again)
-            log.error("sandbox networking could not start again for {} networked sandbox(es): {}", networked.size(), e.getMessage());
-            return;
-        }
-        for (ManagedSandbox sandbox : networked) {
-            var ports = rows.stream().filter(r -> r.id().equals(sandbox.id())).findFirst().map(r -> r.stored().ports()).orElse(null);
-            if (ports == null) {
-                continue;
-            }
-            ports.forEach((guest, host) -> {
-                try {
-                    network.forwardPort(sandbox.id(), guest, host);
-                } catch (BasaltException e) {
-                    log.warn("sandbox {}: port {} cannot be forwarded from {} again: {}", sandbox.id(), guest, host, e.getMessage());
-                }
-            });
-            sandbox.portForwards(network.portForwards(sandbox.id()));
-            store.save(sandbox);
         }
     }
 
@@ -190,8 +139,8 @@ public final class SandboxManager implements Sandboxes {
         }
         if (event.kind() == SandboxEvent.Kind.READY) {
             ManagedSandbox ready = sandboxes.get(event.sandboxId());
-            if (ready != null && ready.spec().network().mode() == dev.basalt.api.NetworkMode.PROXY) {
-                startProxy(ready);   // before create returns: its first command finds the endpoint listening
+            if (ready != null) {
+                networks.ready(ready);
             }
         }
         if (store != null) {
@@ -347,28 +296,17 @@ public final class SandboxManager implements Sandboxes {
 
     @Override
     public ExecResult exec(String id, ExecRequest request) {
-        return guest.exec(id, withProxyEnv(id, request));
+        return guest.exec(id, networks.withProxyEnv(sandboxes.get(id), request));
     }
 
     @Override
     public ExecResult exec(String id, ExecRequest request, ExecOutput output) {
-        return guest.exec(id, withProxyEnv(id, request), output);
+        return guest.exec(id, networks.withProxyEnv(sandboxes.get(id), request), output);
     }
 
     @Override
     public ExecProcess start(String id, ExecRequest request, ExecOutput output) {
-        return guest.start(id, withProxyEnv(id, request), output);
-    }
-
-    /** In a {@code --net proxy} sandbox, commands find the in-guest proxy in their environment (theirs wins). */
-    private ExecRequest withProxyEnv(String id, ExecRequest request) {
-        ManagedSandbox sandbox = sandboxes.get(id);
-        if (sandbox == null || sandbox.spec().network().mode() != dev.basalt.api.NetworkMode.PROXY) {
-            return request;
-        }
-        Map<String, String> env = new java.util.HashMap<>(SandboxNetwork.proxyEnv());
-        env.putAll(request.env());
-        return request.withEnv(env);
+        return guest.start(id, networks.withProxyEnv(sandboxes.get(id), request), output);
     }
 
     @Override
@@ -455,75 +393,29 @@ public final class SandboxManager implements Sandboxes {
         return sandbox.info();
     }
 
-    /** A {@code --net proxy} sandbox's tunnels: served until its agent channel closes. */
-    private void startProxy(ManagedSandbox sandbox) {
-        try {
-            dev.basalt.vmm.agent.AgentClient agent = sandbox.acquire("serve the proxy of", false);
-            sandbox.release(false);
-            network.serveProxy(sandbox.id(), agent, () -> sandbox.spec().network());
-        } catch (RuntimeException e) {
-            log.warn("sandbox {}: its proxy could not start: {}", sandbox.id(), e.getMessage());
-        }
-    }
-
-    /** Only while the sandbox is not stopped or failed; {@code WrongState} without a network. */
     @Override
     public void setNetworkPolicy(String id, NetworkPolicy policy) {
-        ManagedSandbox sandbox = get(id);
-        if (sandbox.state().isTerminal()) {
-            throw new BasaltException.WrongState("sandbox " + id + " is " + sandbox.state() + ": its network policy cannot change");
-        }
-        boolean proxied = sandbox.spec().network().mode() == dev.basalt.api.NetworkMode.PROXY;
-        if (proxied != (policy.mode() == dev.basalt.api.NetworkMode.PROXY)) {
-            throw new BasaltException.InvalidArgument("sandbox " + id + " is " + (proxied ? "" : "not ") + "in proxy mode: "
-                    + "its policy can change its lists, not whether it uses the in-guest proxy");
-        }
-        if (!proxied) {
-            network.setPolicy(id, policy);
-        }
-        sandbox.respec(sandbox.spec().withNetwork(policy));   // fork children inherit the live policy
-        record(sandbox);
-    }
-
-    /** Writes a sandbox's record after a change that is no lifecycle event (daemon mode). */
-    private void record(ManagedSandbox sandbox) {
-        if (store != null) {
-            store.save(sandbox);
-        }
+        networks.setPolicy(get(id), policy);
     }
 
     @Override
     public PortForward forwardPort(String id, int guestPort, int hostPort) {
-        get(id);
-        PortForward.checkPort("guest port", guestPort);
-        if (hostPort < 0 || hostPort > 65535) {
-            throw new BasaltException.InvalidArgument("host port must be between 0 (any) and 65535, got " + hostPort);
-        }
-        PortForward forward = network.forwardPort(id, guestPort, hostPort);
-        ManagedSandbox sandbox = get(id);
-        sandbox.portForwards(network.portForwards(id));
-        record(sandbox);
-        return forward;
+        return networks.forwardPort(get(id), guestPort, hostPort);
     }
 
     @Override
     public void unforwardPort(String id, int guestPort) {
-        ManagedSandbox sandbox = get(id);
-        network.unforwardPort(id, guestPort);
-        sandbox.portForwards(network.portForwards(id));
-        record(sandbox);
+        networks.unforwardPort(get(id), guestPort);
     }
 
     @Override
     public List<PortForward> portForwards(String id) {
-        get(id);
-        return network.portForwards(id);
+        return network.portForwards(get(id).id());
     }
 
     @Override
     public NetworkStats networkStats(String id) {
-        get(id);
-        return network.stats(id);
+        return network.stats(get(id).id());
     }
 
     private void armTtl(ManagedSandbox sandbox, Duration ttl) {
