@@ -208,6 +208,26 @@ class NetworkTest {
     }
 
     @Test
+    void aRestoredSnapshotHasItsSourcesPolicyAndItsOwnSlot() {
+        SandboxInfo source = manager.create(spec(NetworkPolicy.allow("allowed.test")));
+        String name = "net-" + source.id();
+        SandboxInfo restored = null;
+        try {
+            manager.checkpoint(source.id(), name);
+            restored = manager.restore(name, java.util.Map.of());
+            assertThat(sh(restored.id(), "wget -q -O - http://allowed.test/").stdoutText()).contains("hello from allowed.test");
+            assertThat(sh(restored.id(), "wget -q -O - http://other.test/").stderrText()).contains("bad address");
+            assertThat(sh(source.id(), "wget -q -O - http://allowed.test/").stdoutText()).contains("hello from allowed.test");
+        } finally {
+            if (restored != null) {
+                manager.remove(restored.id());
+            }
+            manager.remove(source.id());
+            manager.deleteSnapshot(name);
+        }
+    }
+
+    @Test
     void portsPolicyChangesAndSlotsAreGivenBack() throws Exception {
         SandboxInfo s = manager.create(spec(NetworkPolicy.allow("allowed.test")));
         try {
