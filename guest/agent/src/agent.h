@@ -96,6 +96,7 @@ void send_errno(uint32_t stream, int err, const char *op, const char *path);
 int errno_code(int err);
 void stream_consumed(stream_t *s, uint64_t n);
 int stream_recv_data(stream_t *s, uint32_t n);
+int stream_flush_in(stream_t *s);
 int out_has_room(void);
 
 /* processes (exec.c, pty.c) */

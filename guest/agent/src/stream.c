@@ -177,6 +177,26 @@ void stream_consumed(stream_t *s, uint64_t n)
     }
 }
 
+/* Writes what waits in s->inbuf to s->in.fd, returning credit for every byte written: 1 when all
+ * is written, 0 when the descriptor would block, -1 (errno set) when writing failed. */
+int stream_flush_in(stream_t *s)
+{
+    while (buf_pending(&s->inbuf) > 0) {
+        ssize_t r = write(s->in.fd, s->inbuf.d + s->inbuf.off, buf_pending(&s->inbuf));
+        if (r > 0) {
+            buf_consume(&s->inbuf, (size_t)r);
+            stream_consumed(s, (uint64_t)r);
+        } else if (r < 0 && errno == EAGAIN) {
+            return 0;
+        } else if (!(r < 0 && errno == EINTR)) {
+            if (r == 0)
+                errno = EPIPE;
+            return -1;
+        }
+    }
+    return 1;
+}
+
 /* Accounts an incoming data frame; returns 0 if the host overran its window
  * (the stream has then been aborted with an error). */
 int stream_recv_data(stream_t *s, uint32_t n)

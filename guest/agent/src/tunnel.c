@@ -164,15 +164,12 @@ void tunnel_read_ready(stream_t *s)
 
 void tunnel_write_ready(stream_t *s)
 {
-    while (buf_pending(&s->inbuf) > 0 && s->in.fd >= 0) {
-        ssize_t r = write(s->in.fd, s->inbuf.d + s->inbuf.off, buf_pending(&s->inbuf));
-        if (r > 0) {
-            buf_consume(&s->inbuf, (size_t)r);
-            stream_consumed(s, (uint64_t)r);
-        } else if (r < 0 && errno == EAGAIN) {
+    if (s->in.fd >= 0) {
+        int r = stream_flush_in(s);
+        if (r == 0)
             return;
-        } else if (!(r < 0 && errno == EINTR)) {
-            fail(s, r < 0 ? errno : EPIPE, "write");
+        if (r < 0) {
+            fail(s, errno, "write");
             return;
         }
     }

@@ -9,15 +9,11 @@ import dev.basalt.net.NetConfig;
 import dev.basalt.net.TestServers;
 import dev.basalt.server.BasaltServer;
 import dev.basalt.vmm.Hypervisors;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -28,13 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CliNetworkTest {
 
     private static CliTest.Outcome basalt(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try (CliContext context = new CliContext(null, false, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), new ByteArrayInputStream(new byte[0]))) {
-            int code = Main.run(context, args);
-            return new CliTest.Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        }
+        return CliDaemonTest.basalt(args);
     }
 
     @Test
