@@ -7,10 +7,13 @@ BASALT_PACKAGES=(
   binutils          # readelf: checks the guest kernel's PVH note
   kmod              # modinfo: guest kernel module dependencies
   lz4 cpio          # guest kernel extraction, initramfs
-  util-linux        # flock, setpriv
+  util-linux        # flock, setpriv, nsenter
   curl unzip ca-certificates  # ./mvnw fetching Maven
   python3           # guest/agent/test behaviour tests (bin/test)
   clang libclang-rt-14-dev  # libFuzzer: fuzzing the agent's decoders (bin/test, bin/fuzz)
+  nftables iproute2 # sandbox networking: egress rules, namespaces, veth and TAP devices
+  dnsmasq-base      # basalt-net tests: the test internet's DNS server
+  openssl           # basalt-net tests: certificates and HTTPS servers of the test internet
 )
 
 # Installs missing packages (as root) or fails with the command to run. Silent when all

@@ -20,7 +20,7 @@
 
 enum mode { MODE_VIRTIO, MODE_CONNECT, MODE_STDIO };
 
-enum watch_kind { W_CHAN_R, W_CHAN_W, W_SIGNAL, W_TIMER, W_OUT, W_IN };
+enum watch_kind { W_CHAN_R, W_CHAN_W, W_SIGNAL, W_TIMER, W_OUT, W_IN, W_LISTEN, W_TUN_R, W_TUN_W };
 
 struct stream;
 
@@ -33,7 +33,7 @@ typedef struct watch {
     uint32_t cur; /* events currently registered, 0 = not in epoll */
 } watch_t;
 
-enum stream_kind { S_EXEC = 1, S_FWRITE, S_FREAD };
+enum stream_kind { S_EXEC = 1, S_FWRITE, S_FREAD, S_TUNNEL };
 
 typedef struct stream {
     uint32_t id;
@@ -98,6 +98,7 @@ void send_errno(uint32_t stream, int err, const char *op, const char *path);
 int errno_code(int err);
 void stream_consumed(stream_t *s, uint64_t n);
 int stream_recv_data(stream_t *s, uint32_t n);
+int stream_flush_in(stream_t *s);
 int out_has_room(void);
 
 /* processes (exec.c, pty.c) */
@@ -135,6 +136,16 @@ void channel_reset_parser(void);
 void channel_disconnected(void);
 int channel_flush(void);
 void dispatch(const msg_t *m);
+
+/* tunnels: in-guest TCP connections carried over the channel (tunnel.c) */
+void tunnel_accept_request(const msg_t *m);
+void tunnel_frame(stream_t *s, const msg_t *m);
+void tunnel_listen_ready(watch_t *w);
+void tunnel_read_ready(stream_t *s);
+void tunnel_write_ready(stream_t *s);
+void tunnel_update_interest(stream_t *s);
+void tunnels_update_listeners(void);
+void tunnels_reset(void);
 
 /* IDENTITY of a restored or forked VM (identity.c) */
 void identity_request(const msg_t *m);

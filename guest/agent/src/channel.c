@@ -163,6 +163,9 @@ void dispatch(const msg_t *m)
     case T_IDENTITY:
         identity_request(m);
         return;
+    case T_TUNNEL_ACCEPT:
+        tunnel_accept_request(m);
+        return;
     case T_SHUTDOWN:
         send_msg(m->stream, T_OK);
         A.shutdown = 1;
@@ -184,6 +187,10 @@ void dispatch(const msg_t *m)
     case T_FILE_DATA: case T_FILE_END:
         if (s->kind == S_FWRITE)
             fwrite_frame(s, m);
+        break;
+    case T_TUNNEL_DATA: case T_TUNNEL_EOF:
+        if (s->kind == S_TUNNEL)
+            tunnel_frame(s, m);
         break;
     }
 }

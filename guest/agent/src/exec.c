@@ -101,14 +101,11 @@ void exec_out_ready(watch_t *w)
 
 void exec_in_ready(stream_t *s)
 {
-    while (buf_pending(&s->inbuf) > 0 && s->in.fd >= 0) {
-        ssize_t r = write(s->in.fd, s->inbuf.d + s->inbuf.off, buf_pending(&s->inbuf));
-        if (r > 0) {
-            buf_consume(&s->inbuf, (size_t)r);
-            stream_consumed(s, (uint64_t)r);
-        } else if (r < 0 && errno == EAGAIN) {
+    if (s->in.fd >= 0) {
+        int r = stream_flush_in(s);
+        if (r == 0)
             return;
-        } else if (!(r < 0 && errno == EINTR)) { /* EPIPE: the reader is gone */
+        if (r < 0) { /* EPIPE: the reader is gone */
             stream_consumed(s, buf_pending(&s->inbuf));
             buf_consume(&s->inbuf, buf_pending(&s->inbuf));
             watch_close(&s->in);

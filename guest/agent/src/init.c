@@ -1,11 +1,14 @@
-/* PID 1 duties: filesystems, kernel modules, hostname, loopback, the port. */
+/* PID 1 duties: filesystems, kernel modules, hostname, loopback, the NIC, the port. */
 #define _GNU_SOURCE
 #include "agent.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,7 +53,66 @@ static void load_modules(void)
     fclose(f);
 }
 
-static void set_hostname(void)
+static void set_addr(struct sockaddr *sa, in_addr_t a)
+{
+    struct sockaddr_in *in = (struct sockaddr_in *)sa;
+    memset(in, 0, sizeof *in);
+    in->sin_family = AF_INET;
+    in->sin_addr.s_addr = a;
+}
+
+/* basalt.ip=ADDR/PREFIX,GATEWAY: eth0 gets ADDR/PREFIX, the default route and the DNS server are
+ * GATEWAY. Every clone of a template has the same values (the host's network slot makes them
+ * distinct), so this runs once, at boot. */
+static void configure_nic(const char *spec)
+{
+    char addr[32], gw[32];
+    unsigned prefix;
+    struct in_addr a, g;
+    if (sscanf(spec, "%31[0-9.]/%u,%31[0-9.]", addr, &prefix, gw) != 3 || prefix < 1 || prefix > 30 ||
+        inet_pton(AF_INET, addr, &a) != 1 || inet_pton(AF_INET, gw, &g) != 1) {
+        logf_("basalt.ip=%s: expected ADDR/PREFIX,GATEWAY", spec);
+        return;
+    }
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "eth0");
+    set_addr(&ifr.ifr_addr, a.s_addr);
+    if (s < 0 || ioctl(s, SIOCSIFADDR, &ifr) < 0) {
+        logf_("eth0 address %s: %s", addr, strerror(errno));
+        goto out;
+    }
+    set_addr(&ifr.ifr_netmask, htonl(0xffffffffu << (32 - prefix)));
+    if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
+        logf_("eth0 netmask /%u: %s", prefix, strerror(errno));
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0 ||
+        (ifr.ifr_flags |= IFF_UP | IFF_RUNNING, ioctl(s, SIOCSIFFLAGS, &ifr) < 0))
+        logf_("bringing eth0 up: %s", strerror(errno));
+    struct rtentry rt;
+    memset(&rt, 0, sizeof rt);
+    set_addr(&rt.rt_dst, INADDR_ANY);
+    set_addr(&rt.rt_genmask, INADDR_ANY);
+    set_addr(&rt.rt_gateway, g.s_addr);
+    rt.rt_flags = RTF_UP | RTF_GATEWAY;
+    rt.rt_dev = (char *)"eth0";
+    if (ioctl(s, SIOCADDRT, &rt) < 0 && errno != EEXIST)
+        logf_("default route via %s: %s", gw, strerror(errno));
+    mkdir("/etc", 0755);
+    int fd = open("/etc/resolv.conf", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        dprintf(fd, "nameserver %s\n", gw);
+        close(fd);
+    } else {
+        logf_("/etc/resolv.conf: %s", strerror(errno));
+    }
+out:
+    if (s >= 0)
+        close(s);
+}
+
+/* The kernel command line's basalt.* parameters: hostname, NIC. */
+static void apply_cmdline(void)
 {
     char cmd[4096];
     int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
@@ -61,11 +123,14 @@ static void set_hostname(void)
     if (n <= 0)
         return;
     cmd[n] = 0;
-    for (char *tok = strtok(cmd, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
+    for (char *tok = strtok(cmd, " \t\n"); tok; tok = strtok(NULL, " \t\n")) {
         if (strncmp(tok, "basalt.hostname=", 16) == 0 && tok[16]) {
             if (sethostname(tok + 16, strlen(tok + 16)) < 0)
                 logf_("sethostname %s: %s", tok + 16, strerror(errno));
+        } else if (strncmp(tok, "basalt.ip=", 10) == 0) {
+            configure_nic(tok + 10);
         }
+    }
 }
 
 static void loopback_up(void)
@@ -95,8 +160,8 @@ void init_system(void)
     mnt("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
     mnt("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
     load_modules();
-    set_hostname();
     loopback_up();
+    apply_cmdline();
 }
 
 /* Whether the virtio port PORT (e.g. "vport0p1") is named PORT_NAME. */

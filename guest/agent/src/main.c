@@ -129,9 +129,12 @@ static int update_interest(void)
     for (int i = 0; i < n; i++) {
         if (all[i]->kind == S_EXEC)
             exec_update_interest(all[i]);
+        else if (all[i]->kind == S_TUNNEL)
+            tunnel_update_interest(all[i]);
         else if (all[i]->kind == S_FREAD && all[i]->send_credit > 0 && out_has_room())
             pump = 1;
     }
+    tunnels_update_listeners();
     return pump;
 }
 
@@ -192,6 +195,15 @@ static void handle(watch_t *w, uint32_t ev)
         break;
     case W_IN:
         exec_in_ready(w->s);
+        break;
+    case W_LISTEN:
+        tunnel_listen_ready(w);
+        break;
+    case W_TUN_R:
+        tunnel_read_ready(w->s);
+        break;
+    case W_TUN_W:
+        tunnel_write_ready(w->s);
         break;
     }
 }

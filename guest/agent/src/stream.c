@@ -81,6 +81,7 @@ void streams_abort_all(void)
 {
     while (count > 0)
         stream_abort(table[count - 1]);
+    tunnels_reset();
 }
 
 void streams_reap_dead(void)
@@ -174,6 +175,26 @@ void stream_consumed(stream_t *s, uint64_t n)
         s->recv_window += s->recv_unacked;
         s->recv_unacked = 0;
     }
+}
+
+/* Writes what waits in s->inbuf to s->in.fd, returning credit for every byte written: 1 when all
+ * is written, 0 when the descriptor would block, -1 (errno set) when writing failed. */
+int stream_flush_in(stream_t *s)
+{
+    while (buf_pending(&s->inbuf) > 0) {
+        ssize_t r = write(s->in.fd, s->inbuf.d + s->inbuf.off, buf_pending(&s->inbuf));
+        if (r > 0) {
+            buf_consume(&s->inbuf, (size_t)r);
+            stream_consumed(s, (uint64_t)r);
+        } else if (r < 0 && errno == EAGAIN) {
+            return 0;
+        } else if (!(r < 0 && errno == EINTR)) {
+            if (r == 0)
+                errno = EPIPE;
+            return -1;
+        }
+    }
+    return 1;
 }
 
 /* Accounts an incoming data frame; returns 0 if the host overran its window

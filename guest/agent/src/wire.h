@@ -45,6 +45,9 @@ enum field_kind {
     M(RENAME, 0x28, F(RENAME, S, from) F(RENAME, S, to))                                       \
     M(SHUTDOWN, 0x30, )                                                                        \
     M(IDENTITY, 0x31, F(IDENTITY, S, hostname) F(IDENTITY, l, time_ns) F(IDENTITY, B, seed))   \
+    M(TUNNEL_ACCEPT, 0x40, F(TUNNEL_ACCEPT, h, port))                                          \
+    M(TUNNEL_DATA, 0x41, F(TUNNEL_DATA, B, data))                                              \
+    M(TUNNEL_EOF, 0x42, )                                                                      \
     M(OK, 0x80, )                                                                              \
     M(HELLO_REPLY, 0x81, F(HELLO_REPLY, w, version) F(HELLO_REPLY, S, agent_version)           \
                          F(HELLO_REPLY, S, kernel_release))                                    \
@@ -56,7 +59,8 @@ enum field_kind {
     M(EXIT, 0x93, F(EXIT, b, kind) F(EXIT, i, value))                                          \
     M(STAT_RESULT, 0xA1, F(STAT_RESULT, b, type) F(STAT_RESULT, w, mode)                       \
                          F(STAT_RESULT, q, size) F(STAT_RESULT, l, mtime_ms))                  \
-    M(DIR_ENTRIES, 0xA2, F(DIR_ENTRIES, E, entries))
+    M(DIR_ENTRIES, 0xA2, F(DIR_ENTRIES, E, entries))                                           \
+    M(TUNNEL_OPENED, 0xB0, )
 
 #define WIRE_NO_FIELD(msg, kind, field)
 #define WIRE_TYPE_CODE(name, code, fields) T_##name = code,

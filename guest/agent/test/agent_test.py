@@ -593,6 +593,83 @@ def test_identity_stdio_mode(a):
     assert b.close() == 0
 
 
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_tunnels(a):
+    import socket
+    port = free_port()
+    t1, t2 = a.sid(), a.sid()
+    a.send(t1, "TUNNEL_ACCEPT", u16(port))
+    a.send(t2, "TUNNEL_ACCEPT", u16(port))
+    m = a.request("PING", u64(1))  # both accepts are processed: the agent listens
+    assert m.type == T["PONG"], m
+    c1 = socket.create_connection(("127.0.0.1", port), timeout=5)
+    assert a.recv(t1).type == T["TUNNEL_OPENED"]
+    c2 = socket.create_connection(("127.0.0.1", port), timeout=5)
+    assert a.recv(t2).type == T["TUNNEL_OPENED"]
+    # guest program -> host, with a half-close
+    data = os.urandom(3 * 1024 * 1024 + 7)  # more than the window: the host must return credit
+    import threading
+    threading.Thread(target=lambda: (c1.sendall(data), c1.shutdown(socket.SHUT_WR)), daemon=True).start()
+    got, unacked = bytearray(), 0
+    while True:
+        m = a.recv(t1, timeout=20)
+        if m.type == T["TUNNEL_EOF"]:
+            break
+        assert m.type == T["TUNNEL_DATA"], m
+        got += m.data
+        unacked += len(m.data)
+        if unacked >= 256 * 1024:
+            a.send(t1, "WINDOW", u32(unacked))
+            unacked = 0
+    assert bytes(got) == data
+    # host -> guest program, then the host's half-close ends the tunnel
+    a.send(t1, "TUNNEL_DATA", bts(b"reply"))
+    a.send(t1, "TUNNEL_EOF")
+    buf = b""
+    while True:
+        chunk = c1.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    assert buf == b"reply", buf
+    assert a.recv(t1).type == T["OK"]
+    # the host cancels an open tunnel: the guest program sees the connection end
+    a.send(t2, "CANCEL")
+    expect_error(a.recv(t2), "CANCELLED")
+    c2.settimeout(5)
+    assert c2.recv(10) == b""
+    c1.close()
+    c2.close()
+    # bad requests
+    expect_error(a.request("TUNNEL_ACCEPT", u16(0)), "INVALID_ARGUMENT")
+    t3 = a.sid()
+    a.send(t3, "TUNNEL_ACCEPT", u16(port))
+    a.send(t3, "TUNNEL_DATA", bts(b"too early"))
+    expect_error(a.recv(t3), "INVALID_ARGUMENT", "before the tunnel opened")
+    t4 = a.sid()
+    a.send(t4, "TUNNEL_ACCEPT", u16(port))
+    a.send(t4, "CANCEL")
+    expect_error(a.recv(t4), "CANCELLED")
+    # a connection made while no tunnel waits is served by the next one
+    c3 = socket.create_connection(("127.0.0.1", port), timeout=5)
+    t5 = a.sid()
+    a.send(t5, "TUNNEL_ACCEPT", u16(port))
+    assert a.recv(t5).type == T["TUNNEL_OPENED"]
+    c3.sendall(b"late")
+    m = a.recv(t5)
+    assert m.type == T["TUNNEL_DATA"] and m.data == b"late", m
+    c3.close()
+    assert a.recv(t5).type == T["TUNNEL_EOF"]
+    a.send(t5, "TUNNEL_EOF")
+    assert a.recv(t5).type == T["OK"]
+
+
 def test_shutdown(a):
     assert a.request("SHUTDOWN").type == T["OK"]
     assert a.proc.wait(5) == 0

@@ -10,9 +10,10 @@ import time
 T = dict(HELLO=0x01, PING=0x02, WINDOW=0x03, CANCEL=0x04, EXEC=0x10, STDIN=0x11,
          STDIN_CLOSE=0x12, SIGNAL=0x13, RESIZE=0x14, FILE_WRITE=0x20, FILE_DATA=0x21,
          FILE_END=0x22, FILE_READ=0x23, STAT=0x24, LIST=0x25, MKDIR=0x26, REMOVE=0x27,
-         RENAME=0x28, SHUTDOWN=0x30, IDENTITY=0x31, OK=0x80, HELLO_REPLY=0x81, PONG=0x82, ERROR=0x8F,
+         RENAME=0x28, SHUTDOWN=0x30, IDENTITY=0x31, TUNNEL_ACCEPT=0x40, TUNNEL_DATA=0x41,
+         TUNNEL_EOF=0x42, OK=0x80, HELLO_REPLY=0x81, PONG=0x82, ERROR=0x8F,
          EXEC_STARTED=0x90, STDOUT=0x91, STDERR=0x92, EXIT=0x93, STAT_RESULT=0xA1,
-         DIR_ENTRIES=0xA2)
+         DIR_ENTRIES=0xA2, TUNNEL_OPENED=0xB0)
 NAMES = {v: k for k, v in T.items()}
 ERR = dict(BAD_FRAME=1, FRAME_TOO_LARGE=2, UNKNOWN_TYPE=3, UNSUPPORTED_VERSION=4,
            STREAM_BUSY=5, INVALID_ARGUMENT=6, NOT_FOUND=7, PERMISSION=8, EXISTS=9,
@@ -50,7 +51,7 @@ def parse(typ, p):
     r = Reader(p)
     if typ == T["ERROR"]:
         return dict(code=r.int(">H", 2), message=r.str())
-    if typ in (T["STDOUT"], T["STDERR"], T["FILE_DATA"]):
+    if typ in (T["STDOUT"], T["STDERR"], T["FILE_DATA"], T["TUNNEL_DATA"]):
         return dict(data=r.bytes())
     if typ == T["EXIT"]:
         return dict(kind=r.int(">B", 1), value=r.int(">i", 4))

@@ -5,7 +5,9 @@
  *
  *   --fd N:MODE:PATH   open PATH as descriptor N (N >= 3); MODE is r (read-only),
  *                      w (write-only, created 0600 if missing, truncated), rw (read-write) or
- *                      rwc (read-write, created 0600 if missing)
+ *                      rwc (read-write, created 0600 if missing), or tap: PATH is the name of a TAP
+ *                      device in the network namespace of --netns, attached through /dev/net/tun
+ *                      after that namespace is joined (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)
  *   --pdeathsig        SIGKILL when the thread that started this process ends
  *   --idle             the SCHED_IDLE CPU policy (raised again by the host when needed)
  *   --netns PATH       join the network namespace PATH (e.g. /run/netns/NAME)
@@ -37,6 +39,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <grp.h>
 #include <poll.h>
 #include <sched.h>
@@ -78,6 +83,30 @@ static long number(const char *s, const char *what) {
     return v;
 }
 
+/* Attaches the TAP device NAME (in the current network namespace) as descriptor FD. */
+static void attach_tap(long fd, const char *name) {
+    struct ifreq ifr;
+    if (strlen(name) >= IFNAMSIZ) usage("--fd tap: the device name is too long");
+    int tun = open("/dev/net/tun", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (tun < 0) die("open", "/dev/net/tun");
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, name);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    if (ioctl(tun, TUNSETIFF, &ifr) < 0) die("TUNSETIFF", name);
+    if (tun != fd) {
+        if (dup2(tun, (int) fd) < 0) die("dup2", name);
+        close(tun);
+    }
+    int fdflags = fcntl((int) fd, F_GETFD);   /* dup2 cleared FD_CLOEXEC; keep it off when tun == fd too */
+    if (fdflags < 0 || fcntl((int) fd, F_SETFD, fdflags & ~FD_CLOEXEC) < 0) die("fcntl", name);
+}
+
+/* True for a --fd spec of mode tap (attached after the network namespace is joined). */
+static int is_tap(const char *spec) {
+    const char *m = strchr(spec, ':');
+    return m && strncmp(m + 1, "tap:", 4) == 0;
+}
+
 static void open_as(const char *spec) {
     char *copy = strdup(spec), *mode, *path;
     if (!copy) die("--fd", spec);
@@ -94,7 +123,8 @@ static void open_as(const char *spec) {
     else if (strcmp(mode, "w") == 0) flags = O_WRONLY | O_CREAT | O_TRUNC;
     else if (strcmp(mode, "rw") == 0) flags = O_RDWR;
     else if (strcmp(mode, "rwc") == 0) flags = O_RDWR | O_CREAT;
-    else usage("--fd MODE must be r, w, rw or rwc");
+    else if (strcmp(mode, "tap") == 0) { attach_tap(fd, path); free(copy); return; }
+    else usage("--fd MODE must be r, w, rw, rwc or tap");
     int opened = open(path, flags | O_NOCTTY, 0600);
     if (opened < 0) die("open", path);
     if (opened != fd) {
@@ -280,10 +310,11 @@ int main(int argc, char **argv) {
     if ((uid < 0) != (gid < 0)) usage("--uid and --gid go together");
     if (!jail && (nbinds || ndevs || nlinks || pid_file)) usage("--bind, --dev, --symlink and --pid-file need --jail");
 
-    for (int k = 0; k < nfds; k++) open_as(fds[k]);
+    for (int k = 0; k < nfds; k++) if (!is_tap(fds[k])) open_as(fds[k]);
     if (lock) take_lock(lock);
     for (int k = 0; k < ncgroups; k++) join_cgroup(cgroups[k]);
     if (netns) join_netns(netns);
+    for (int k = 0; k < nfds; k++) if (is_tap(fds[k])) open_as(fds[k]);
     if (jail) {
         if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) < 0) die("unshare", "namespaces");
         int alive[2];   /* the child learns that the supervisor is gone when the write end closes */

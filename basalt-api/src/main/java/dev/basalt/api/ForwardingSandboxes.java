@@ -187,6 +187,31 @@ public abstract class ForwardingSandboxes implements Sandboxes {
     }
 
     @Override
+    public void setNetworkPolicy(String id, NetworkPolicy policy) {
+        delegate.setNetworkPolicy(id, policy);
+    }
+
+    @Override
+    public PortForward forwardPort(String id, int guestPort, int hostPort) {
+        return delegate.forwardPort(id, guestPort, hostPort);
+    }
+
+    @Override
+    public void unforwardPort(String id, int guestPort) {
+        delegate.unforwardPort(id, guestPort);
+    }
+
+    @Override
+    public List<PortForward> portForwards(String id) {
+        return delegate.portForwards(id);
+    }
+
+    @Override
+    public NetworkStats networkStats(String id) {
+        return delegate.networkStats(id);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

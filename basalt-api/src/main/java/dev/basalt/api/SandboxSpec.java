@@ -19,9 +19,12 @@ import java.util.regex.Pattern;
  * @param coldBoot     boot the kernel from scratch instead of cloning the image's template (slower;
  *                     always the case with a kernel or initrd override)
  * @param ttl          remove the sandbox this long after it was created; null for no limit
+ * @param network      its network: {@link NetworkPolicy#none()} (the default: no NIC), open, allow-listed,
+ *                     or proxied (see {@link NetworkMode})
  */
 public record SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int memoryMib,
-                          Map<String, String> labels, Duration bootTimeout, boolean coldBoot, Duration ttl) {
+                          Map<String, String> labels, Duration bootTimeout, boolean coldBoot, Duration ttl,
+                          NetworkPolicy network) {
 
     public static final int MIN_MEMORY_MIB = 64;
     public static final int MAX_MEMORY_MIB = 65536;
@@ -59,6 +62,13 @@ public record SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int
         if (ttl != null && (ttl.isNegative() || ttl.isZero() || ttl.compareTo(MAX_TTL) > 0)) {
             throw new BasaltException.InvalidArgument("ttl must be between 1 ms and " + MAX_TTL.toDays() + " days, got " + ttl);
         }
+        network = network == null ? NetworkPolicy.none() : network;
+    }
+
+    /** A spec without a network (as before networking existed). */
+    public SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int memoryMib, Map<String, String> labels,
+                       Duration bootTimeout, boolean coldBoot, Duration ttl) {
+        this(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, NetworkPolicy.none());
     }
 
     /** The default image, 1 vCPU, 256 MiB, no labels, 60 s boot timeout. */
@@ -67,35 +77,40 @@ public record SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int
     }
 
     public SandboxSpec withImage(String image) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
     }
 
     public SandboxSpec withKernel(Path kernel) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
     }
 
     public SandboxSpec withInitrd(Path initrd) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
     }
 
     public SandboxSpec withVcpus(int vcpus) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
     }
 
     public SandboxSpec withMemoryMib(int memoryMib) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
     }
 
     public SandboxSpec withLabels(Map<String, String> labels) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
     }
 
     public SandboxSpec withColdBoot(boolean coldBoot) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
     }
 
     public SandboxSpec withTtl(Duration ttl) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
+    }
+
+    /** This spec with a network policy (see {@link NetworkPolicy}); null means none. */
+    public SandboxSpec withNetwork(NetworkPolicy network) {
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
     }
 
     /** True if this spec can be served by cloning the image's template. */
@@ -104,6 +119,6 @@ public record SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int
     }
 
     public SandboxSpec withBootTimeout(Duration bootTimeout) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
     }
 }

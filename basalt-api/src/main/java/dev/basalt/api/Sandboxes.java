@@ -212,6 +212,40 @@ public interface Sandboxes extends AutoCloseable {
         throw new BasaltException.Unavailable(getClass().getSimpleName() + " keeps no templates");
     }
 
+    /**
+     * Replaces the egress policy of a networked sandbox (created with {@code open} or {@code allow});
+     * new connections and DNS questions follow it at once, open connections keep running. Only the
+     * lists and {@code open ⇄ allow} can change, not whether the sandbox has a NIC. Allowed while the
+     * sandbox is not stopped; {@code WrongState} for a sandbox without a network.
+     */
+    default void setNetworkPolicy(String id, NetworkPolicy policy) {
+        throw new BasaltException.Unavailable("this Sandboxes implementation has no networking");
+    }
+
+    /**
+     * Forwards a host address to {@code guestPort} of a networked sandbox: connections to the
+     * returned address reach the guest's server. {@code hostPort} 0 picks a free port on loopback.
+     * {@code AlreadyExists} if the guest port is forwarded already or the host port is taken.
+     */
+    default PortForward forwardPort(String id, int guestPort, int hostPort) {
+        throw new BasaltException.Unavailable("this Sandboxes implementation has no networking");
+    }
+
+    /** Stops forwarding {@code guestPort} of the sandbox (idempotent). */
+    default void unforwardPort(String id, int guestPort) {
+        throw new BasaltException.Unavailable("this Sandboxes implementation has no networking");
+    }
+
+    /** The sandbox's port forwards. */
+    default List<PortForward> portForwards(String id) {
+        return List.of();
+    }
+
+    /** Traffic and refusals of a networked sandbox ({@link NetworkStats#ZERO} without a network). */
+    default NetworkStats networkStats(String id) {
+        return NetworkStats.ZERO;
+    }
+
     /** Removes every sandbox this manager created and releases its resources. */
     @Override
     void close();

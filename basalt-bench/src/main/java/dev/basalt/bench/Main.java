@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<Integer> {
     /** Every benchmark group, in the order a full run takes them. */
     static final List<String> GROUPS = List.of("boot", "kernel", "template", "containment", "fork", "agent", "file",
-            "concurrency", "grpc", "pause", "e2b", "restart", "hostile", "cli");
+            "concurrency", "grpc", "pause", "e2b", "restart", "hostile", "cli", "network");
 
     @Option(names = "--boots", description = "Cold boots per variant (default: ${DEFAULT-VALUE}).", defaultValue = "7")
     int boots;
@@ -36,7 +36,7 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--only", split = ",", paramLabel = "NAME",
             description = "Run only these benchmark groups: boot, kernel, template, containment, fork, agent, file, "
-                    + "concurrency, grpc, pause, e2b, restart, hostile, cli (default: all).")
+                    + "concurrency, grpc, pause, e2b, restart, hostile, cli, network (default: all).")
     Set<String> only = Set.of();
 
     @Option(names = "--cli-only", description = "The same as --only cli (bin/basalt as a shell runs it, beside runsc).")
@@ -44,6 +44,9 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--cli-runs", description = "Runs per CLI figure (default: ${DEFAULT-VALUE}).", defaultValue = "7")
     int cliRuns;
+
+    @Option(names = "--network-only", description = "Only the networking figures (slots, throughput, the proxy, clones with a NIC).")
+    boolean networkOnly;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
@@ -53,6 +56,9 @@ public final class Main implements Callable<Integer> {
     public Integer call() throws Exception {
         if (cliOnly) {
             only = Set.of("cli");
+        }
+        if (networkOnly) {
+            only = Set.of("network");
         }
         for (String name : only) {
             if (!GROUPS.contains(name)) {
@@ -95,6 +101,9 @@ public final class Main implements Callable<Integer> {
         }
         if (wanted("cli")) {
             new CliBench(repo(), config.imagesDir(), cliRuns).run(report);
+        }
+        if (wanted("network")) {
+            new NetworkBench(config, qemu).run(report);
         }
     }
 

@@ -13,7 +13,20 @@ final class InspectCommand extends Verb {
 
     @Override
     public Integer call() {
-        context.out().println(Views.json(Views.sandbox(sandboxes().inspect(value(id)))));
+        String sandbox = value(id);
+        dev.basalt.api.SandboxInfo info = sandboxes().inspect(sandbox);
+        java.util.Map<String, Object> view = Views.sandbox(info);
+        if (info.spec().network().mode().hasNic() && !info.state().isTerminal()) {
+            dev.basalt.api.NetworkStats s = sandboxes().networkStats(sandbox);
+            java.util.Map<String, Object> traffic = new java.util.LinkedHashMap<>();
+            traffic.put("bytesIn", s.bytesIn());
+            traffic.put("bytesOut", s.bytesOut());
+            traffic.put("deniedPackets", s.deniedPackets());
+            traffic.put("deniedDns", s.deniedDns());
+            traffic.put("deniedConnections", s.deniedConnections());
+            view.put("traffic", traffic);
+        }
+        context.out().println(Views.json(view));
         return 0;
     }
 }

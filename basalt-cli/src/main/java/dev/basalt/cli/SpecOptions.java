@@ -1,8 +1,12 @@
 package dev.basalt.cli;
 
+import dev.basalt.api.NetworkMode;
+import dev.basalt.api.NetworkPolicy;
 import dev.basalt.api.SandboxSpec;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -16,6 +20,9 @@ final class SpecOptions {
     private final OptionSpec labels;
     private final OptionSpec bootTimeout;
     private final OptionSpec cold;
+    private final OptionSpec net;
+    private final OptionSpec allow;
+    private final OptionSpec deny;
 
     SpecOptions(Verb verb) {
         image = verb.option(String.class, "NAME", "default", "Guest image (default: ${DEFAULT-VALUE}).", "--image");
@@ -28,6 +35,31 @@ final class SpecOptions {
         bootTimeout = verb.option(int.class, "SECONDS", "60", "Seconds to wait for the guest (default: ${DEFAULT-VALUE}).",
                 "--boot-timeout");
         cold = verb.flag("Boot the kernel instead of cloning the image's template (slower).", "--cold");
+        net = verb.option(String.class, "MODE", null, "Network: none (default: no NIC), open (every public address), "
+                + "allow (only --allow entries), proxy (no NIC: an HTTP proxy over the agent channel).", "--net");
+        allow = verb.list("ENTRY", "Reachable domain (example.com, *.example.com) or IPv4 range (203.0.113.0/24); "
+                + "repeatable or comma-separated. Alone it means --net allow.", "--allow");
+        deny = verb.list("ENTRY", "Refused domain or range, even if allowed; repeatable or comma-separated.", "--deny");
+    }
+
+    /** The policy of {@code --net}, {@code --allow}, {@code --deny} ({@code --allow} alone means {@code --net allow}). */
+    static NetworkPolicy policy(String net, List<String> allow, List<String> deny) {
+        List<String> a = split(allow);
+        NetworkMode mode = net != null ? NetworkMode.parse(net) : a.isEmpty() ? NetworkMode.NONE : NetworkMode.ALLOW;
+        return new NetworkPolicy(mode, NetworkPolicy.parseAll(a), NetworkPolicy.parseAll(split(deny)));
+    }
+
+    /** Entries given repeatedly and/or comma-separated. */
+    static List<String> split(List<String> entries) {
+        List<String> out = new ArrayList<>();
+        for (String e : entries) {
+            for (String part : e.split(",")) {
+                if (!part.isBlank()) {
+                    out.add(part.strip());
+                }
+            }
+        }
+        return out;
     }
 
     SandboxSpec toSpec() {
@@ -35,6 +67,7 @@ final class SpecOptions {
         return SandboxSpec.defaults().withImage(Verb.value(image)).withKernel(Verb.value(kernel))
                 .withInitrd(Verb.value(initrd)).withVcpus(Verb.<Integer>value(cpus)).withMemoryMib(Verb.<Integer>value(memory))
                 .withLabels(l).withBootTimeout(Duration.ofSeconds(Verb.<Integer>value(bootTimeout)))
-                .withColdBoot(Verb.<Boolean>value(cold));
+                .withColdBoot(Verb.<Boolean>value(cold))
+                .withNetwork(policy(Verb.value(net), Verb.value(allow), Verb.value(deny)));
     }
 }

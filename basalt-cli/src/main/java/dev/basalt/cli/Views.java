@@ -32,6 +32,14 @@ final class Views {
         if (info.spec().initrd() != null) {
             m.put("initrd", info.spec().initrd().toString());
         }
+        dev.basalt.api.NetworkPolicy net = info.spec().network();
+        if (net.mode() != dev.basalt.api.NetworkMode.NONE) {
+            Map<String, Object> n = new LinkedHashMap<>();
+            n.put("mode", net.mode().cliName());
+            n.put("allow", net.allow().stream().map(dev.basalt.api.EgressRule::text).toList());
+            n.put("deny", net.deny().stream().map(dev.basalt.api.EgressRule::text).toList());
+            m.put("network", n);
+        }
         m.put("vcpus", info.spec().vcpus());
         m.put("memoryMib", info.spec().memoryMib());
         m.put("accel", info.accel());

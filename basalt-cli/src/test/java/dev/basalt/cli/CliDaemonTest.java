@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** Separate `basalt` invocations against one basaltd: sandboxes outlive the command that made them. */
 class CliDaemonTest {
 
-    private static CliTest.Outcome basalt(String... args) {
+    /** One command line with a fresh context, like a fresh process (the port is chosen from --host). */
+    static CliTest.Outcome basalt(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         // a fresh context per call, like a fresh process: the port is chosen from --host

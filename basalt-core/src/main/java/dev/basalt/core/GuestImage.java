@@ -55,8 +55,9 @@ public record GuestImage(String name, Path kernel, Path initrd, boolean acpi, St
      * reattached after a restart) reuses a config made here, with its own name and memory.
      */
     public VmConfig vmConfig(String vmName, SandboxSpec spec, MemoryBacking memory) {
-        return new VmConfig(vmName, new Machine(spec.vcpus(), spec.memoryMib(), memory), boot(),
+        VmConfig config = new VmConfig(vmName, new Machine(spec.vcpus(), spec.memoryMib(), memory), boot(),
                 VmConfig.standardDevices());
+        return spec.network().mode().hasNic() ? SandboxNetwork.withNic(config) : config;
     }
 
     /**

@@ -73,6 +73,28 @@ final class ManagedSandbox {
         this.handedOutAt = Instant.now();
     }
 
+    /** The network namespace the VMM starts in (its network slot's), or null without a NIC. Set before the VM starts. */
+    private volatile Path networkNamespace;
+
+    void networkNamespace(Path ns) {
+        this.networkNamespace = ns;
+    }
+
+    Path networkNamespace() {
+        return networkNamespace;
+    }
+
+    /** The sandbox's port forwards as last set (recorded, so that a restarted daemon opens them again). */
+    private volatile java.util.List<dev.basalt.api.PortForward> portForwards = java.util.List.of();
+
+    void portForwards(java.util.List<dev.basalt.api.PortForward> forwards) {
+        this.portForwards = java.util.List.copyOf(forwards);
+    }
+
+    java.util.List<dev.basalt.api.PortForward> portForwards() {
+        return portForwards;
+    }
+
     /** What its VM is built from: the VM's machine, boot and devices. */
     VmConfig config() {
         return config;
@@ -250,6 +272,11 @@ final class ManagedSandbox {
     /** A restarted daemon is taking this sandbox's VM over: operations wait until {@link #endReattach}. */
     synchronized void beginReattach() {
         reattaching = true;
+    }
+
+    /** True while a restarted daemon takes this sandbox's VM over. */
+    synchronized boolean reattaching() {
+        return reattaching;
     }
 
     /** The take-over is done (READY, or FAILED with the reason): waiting operations go on. */

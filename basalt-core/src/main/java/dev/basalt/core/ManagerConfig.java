@@ -1,5 +1,6 @@
 package dev.basalt.core;
 
+import dev.basalt.net.NetConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -20,10 +21,13 @@ import java.util.Objects;
  * @param maxMemoryMib      cap on the memory live sandboxes claim together, guest RAM plus each VM's
  *                          overhead (0: what the host can hold, its total memory less 1 GiB)
  * @param containment       how VMs are confined and capped on the host
+ * @param network           sandbox networking (slots, uplink, DNS upstream); started at the first
+ *                          networked sandbox. Null: {@link NetConfig#defaults()} with the uplink of
+ *                          the host's default route and the resolvers of /etc/resolv.conf
  */
 public record ManagerConfig(Path imagesDir, Path runRoot, Path stateDir, Path shmDir, int maxOutputBytes,
                             Duration operationTimeout, boolean vmsDieWithManager, List<PoolConfig> pools,
-                            int maxSandboxes, long maxMemoryMib, Containment containment) {
+                            int maxSandboxes, long maxMemoryMib, Containment containment, NetConfig network) {
     public ManagerConfig {
         Objects.requireNonNull(imagesDir, "imagesDir");
         Objects.requireNonNull(runRoot, "runRoot");
@@ -48,45 +52,50 @@ public record ManagerConfig(Path imagesDir, Path runRoot, Path stateDir, Path sh
     public static ManagerConfig defaults() {
         Path home = ImageCatalog.defaultImagesDir().getParent();
         return new ManagerConfig(ImageCatalog.defaultImagesDir(), RunRoot.defaultPath(), home,
-                Path.of("/dev/shm", "basalt"), 16 << 20, Duration.ofMinutes(5), true, List.of(), 0, 0, Containment.defaults());
+                Path.of("/dev/shm", "basalt"), 16 << 20, Duration.ofMinutes(5), true, List.of(), 0, 0, Containment.defaults(), null);
     }
 
     public ManagerConfig withImagesDir(Path dir) {
-        return new ManagerConfig(dir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment);
+        return new ManagerConfig(dir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network);
     }
 
     public ManagerConfig withRunRoot(Path dir) {
-        return new ManagerConfig(imagesDir, dir, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment);
+        return new ManagerConfig(imagesDir, dir, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network);
     }
 
     public ManagerConfig withStateDir(Path dir) {
-        return new ManagerConfig(imagesDir, runRoot, dir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment);
+        return new ManagerConfig(imagesDir, runRoot, dir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network);
     }
 
     public ManagerConfig withShmDir(Path dir) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, dir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, dir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network);
     }
 
     public ManagerConfig withMaxOutputBytes(int bytes) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, bytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, bytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network);
     }
 
     public ManagerConfig withVmsDieWithManager(boolean die) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, die, pools, maxSandboxes, maxMemoryMib, containment);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, die, pools, maxSandboxes, maxMemoryMib, containment, network);
     }
 
     public ManagerConfig withPools(List<PoolConfig> newPools) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, newPools, maxSandboxes, maxMemoryMib, containment);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, newPools, maxSandboxes, maxMemoryMib, containment, network);
     }
 
     public ManagerConfig withLimits(int newMaxSandboxes, long newMaxMemoryMib) {
         return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout,
-                vmsDieWithManager, pools, newMaxSandboxes, newMaxMemoryMib, containment);
+                vmsDieWithManager, pools, newMaxSandboxes, newMaxMemoryMib, containment, network);
     }
 
     public ManagerConfig withContainment(Containment newContainment) {
         return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout,
-                vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, newContainment);
+                vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, newContainment, network);
+    }
+
+    public ManagerConfig withNetwork(NetConfig newNetwork) {
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout,
+                vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, newNetwork);
     }
 
     /** The snapshot catalog directory. */

@@ -50,9 +50,15 @@ final class SandboxBuilder {
      * exited, or at once if it does not start). Every VM any recipe makes starts here.
      */
     private VmHandle start(String id, SandboxSpec spec, boolean background, Function<LaunchPolicy, VmHandle> how) {
+        return start(id, spec, background, null, how);
+    }
+
+    /** {@link #start} in network namespace {@code netns} (a networked sandbox's slot), if not null. */
+    private VmHandle start(String id, SandboxSpec spec, boolean background, Path netns, Function<LaunchPolicy, VmHandle> how) {
         List<Path> groups = cgroups.create(id, spec);
         try {
-            VmHandle vm = how.apply(policy.inBackground(background).withCgroups(groups));
+            LaunchPolicy p = policy.inBackground(background).withCgroups(groups);
+            VmHandle vm = how.apply(netns == null ? p : p.withNetworkNamespace(netns));
             vm.exited().thenRunAsync(() -> cgroups.remove(id), Thread.ofVirtual()::start);
             return vm;
         } catch (RuntimeException e) {
@@ -65,7 +71,8 @@ final class SandboxBuilder {
     void forBoot(ManagedSandbox sandbox) {
         SandboxSpec spec = sandbox.spec();
         long deadline = System.nanoTime() + spec.bootTimeout().toNanos();
-        VmHandle vm = adopt(sandbox, start(sandbox.id(), spec, false, p -> hypervisor.boot(sandbox.config(), sandbox.dir(), p)));
+        VmHandle vm = adopt(sandbox, start(sandbox.id(), spec, false, sandbox.networkNamespace(),
+                p -> hypervisor.boot(sandbox.config(), sandbox.dir(), p)));
         CrashPoint.reach("boot-started");
         Duration remaining = remaining(deadline);
         AgentClient agent;
@@ -85,7 +92,7 @@ final class SandboxBuilder {
      */
     void fromState(ManagedSandbox sandbox, Path state, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        VmHandle vm = adopt(sandbox, start(sandbox.id(), sandbox.spec(), false,
+        VmHandle vm = adopt(sandbox, start(sandbox.id(), sandbox.spec(), false, sandbox.networkNamespace(),
                 p -> hypervisor.startForState(sandbox.config(), sandbox.dir(), p, state)));
         CrashPoint.reach("restore-started");
         AgentClient agent = resume(sandbox.id(), vm, deadline);
@@ -100,7 +107,7 @@ final class SandboxBuilder {
     void fromTemplate(ManagedSandbox sandbox, Template template, boolean forPool) {
         checkTemplateRoom(template);
         long deadline = System.nanoTime() + prepareTimeout(sandbox.spec(), forPool).toNanos();
-        VmHandle vm = adopt(sandbox, start(sandbox.id(), sandbox.spec(), forPool,
+        VmHandle vm = adopt(sandbox, start(sandbox.id(), sandbox.spec(), forPool, sandbox.networkNamespace(),
                 p -> hypervisor.startForState(sandbox.config(), sandbox.dir(), p, template.stateFile())));
         if (!forPool) {
             CrashPoint.reach("clone-started");

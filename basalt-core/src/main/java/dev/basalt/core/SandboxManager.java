@@ -8,6 +8,9 @@ import dev.basalt.api.ExecProcess;
 import dev.basalt.api.ExecRequest;
 import dev.basalt.api.ExecResult;
 import dev.basalt.api.FileInfo;
+import dev.basalt.api.NetworkPolicy;
+import dev.basalt.api.NetworkStats;
+import dev.basalt.api.PortForward;
 import dev.basalt.api.PoolStats;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
@@ -22,6 +25,7 @@ import dev.basalt.vmm.VmConfig;
 import dev.basalt.vmm.VmHandle;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
@@ -60,6 +64,8 @@ public final class SandboxManager implements Sandboxes {
     private final Map<String, ManagedSandbox> sandboxes = new ConcurrentHashMap<>();
     private final EventBus events = new EventBus();
     private final SandboxStore store;
+    private final SandboxNetwork network;
+    private final NetworkOps networks;
     private final Expiry expiry = new Expiry(this::expire);
     /** The background take-over of a restarted daemon's sandboxes, or null. */
     private volatile Thread reattaching;
@@ -78,7 +84,8 @@ public final class SandboxManager implements Sandboxes {
                 ? LaunchPolicy.diesWithParent() : LaunchPolicy.outlivesParent()).confined(config.containment().confinement())
                         .withSeccomp(config.containment().seccomp()),
                 cgroups);
-        this.templates = new TemplateCache(config.shmDir(), hypervisor, runRoot, builder);
+        this.network = new SandboxNetwork(config.network());
+        this.templates = new TemplateCache(config.shmDir(), hypervisor, runRoot, builder, network);
         this.snapshotCatalog = new SnapshotCatalog(config.snapshotsDir());
         this.snapshots = new SnapshotOps(internals, builder, snapshotCatalog, hypervisor, config.shmDir());
         this.pauses = new PauseOps(internals, builder, hypervisor, runRoot, config.stateDir().resolve("paused"));
@@ -86,6 +93,7 @@ public final class SandboxManager implements Sandboxes {
                 new ExecRunner(config.maxOutputBytes()));
         this.limits = new Limits(config.maxSandboxes(), config.maxMemoryMib());
         this.store = config.vmsDieWithManager() ? null : SandboxStore.open(config.stateDir());
+        this.networks = new NetworkOps(network, store);
         reattachAll();
         this.pools = new PoolSet(config.pools(), images, templates,
                 new PoolFactory(templates, runRoot, hypervisor, builder, internals));
@@ -131,12 +139,16 @@ public final class SandboxManager implements Sandboxes {
             }
             takeOvers.add(() -> {
                 reattacher.reattach(sandbox, row);
+                networks.afterTakeOver(sandbox);
                 store.save(sandbox);
                 if (sandbox.state() == dev.basalt.api.SandboxState.STOPPING) {
                     sandbox.stop(REMOVE_GRACE);
                 }
             });
         }
+        // slots, policies and port forwards come back at once (from the records), so that no new sandbox
+        // is given a slot a sandbox being taken over still owns; proxies need the agent: after the take-over
+        networks.reattach(kept, sandboxes::get);
         reattaching = Thread.ofVirtual().name("reattach").start(() -> {
             try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
                 takeOvers.forEach(executor::submit);
@@ -167,6 +179,15 @@ public final class SandboxManager implements Sandboxes {
 
     /** Every lifecycle event: recorded durably first (daemon), then published to subscribers. */
     private void onEvent(SandboxEvent event) {
+        if (event.kind() == SandboxEvent.Kind.FAILED || event.kind() == SandboxEvent.Kind.STOPPED) {
+            network.detach(event.sandboxId());     // its VM is gone: its slot goes back, clean
+        }
+        if (event.kind() == SandboxEvent.Kind.READY) {
+            ManagedSandbox ready = sandboxes.get(event.sandboxId());
+            if (ready != null && !ready.reattaching()) {   // a take-over calls networks.afterTakeOver
+                networks.ready(ready);
+            }
+        }
         if (store != null) {
             if (event.kind() == SandboxEvent.Kind.REMOVED) {
                 store.delete(event.sandboxId());
@@ -178,6 +199,15 @@ public final class SandboxManager implements Sandboxes {
             }
         }
         events.publish(event);
+    }
+
+    /**
+     * Hears every DNS question and proxied connection a networked sandbox was refused (they are also
+     * logged with the sandbox id); called on the refusing thread, must not block. Basaltd counts
+     * them into its metrics.
+     */
+    public void addDenialListener(dev.basalt.net.DenialListener listener) {
+        network.addDenialListener(listener);
     }
 
     /** A manager with default settings on the QEMU backend. */
@@ -311,17 +341,17 @@ public final class SandboxManager implements Sandboxes {
 
     @Override
     public ExecResult exec(String id, ExecRequest request) {
-        return guest.exec(id, request);
+        return guest.exec(id, networks.withProxyEnv(sandboxes.get(id), request));
     }
 
     @Override
     public ExecResult exec(String id, ExecRequest request, ExecOutput output) {
-        return guest.exec(id, request, output);
+        return guest.exec(id, networks.withProxyEnv(sandboxes.get(id), request), output);
     }
 
     @Override
     public ExecProcess start(String id, ExecRequest request, ExecOutput output) {
-        return guest.start(id, request, output);
+        return guest.start(id, networks.withProxyEnv(sandboxes.get(id), request), output);
     }
 
     @Override
@@ -430,6 +460,31 @@ public final class SandboxManager implements Sandboxes {
         return sandbox.info();
     }
 
+    @Override
+    public void setNetworkPolicy(String id, NetworkPolicy policy) {
+        networks.setPolicy(get(id), policy);
+    }
+
+    @Override
+    public PortForward forwardPort(String id, int guestPort, int hostPort) {
+        return networks.forwardPort(get(id), guestPort, hostPort);
+    }
+
+    @Override
+    public void unforwardPort(String id, int guestPort) {
+        networks.unforwardPort(get(id), guestPort);
+    }
+
+    @Override
+    public List<PortForward> portForwards(String id) {
+        return network.portForwards(get(id).id());
+    }
+
+    @Override
+    public NetworkStats networkStats(String id) {
+        return network.stats(get(id).id());
+    }
+
     private void armTtl(ManagedSandbox sandbox, Duration ttl) {
         Instant when = Instant.now().plus(ttl);
         sandbox.expireAt(when);
@@ -486,6 +541,7 @@ public final class SandboxManager implements Sandboxes {
             awaitReattached(Duration.ofSeconds(30));
             detachAll();
             snapshots.close();
+            network.close(true);
             return;
         }
         try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -500,6 +556,7 @@ public final class SandboxManager implements Sandboxes {
             }
         }
         snapshots.close();
+        network.close();
         events.close();
     }
 
@@ -523,8 +580,21 @@ public final class SandboxManager implements Sandboxes {
         @Override
         public ManagedSandbox register(SandboxSpec spec, java.util.function.Function<String, VmConfig> config, String origin) {
             String id = SandboxIds.next();
-            return admit(new ManagedSandbox(id, spec, config.apply(id), runRoot.create(id), hypervisor, origin,
-                    SandboxManager.this::onEvent));
+            VmConfig vmConfig = config.apply(id);
+            Path ns = null;
+            if (SandboxNetwork.hasNic(vmConfig)) {
+                // a restored snapshot does not know its source's policy: it reaches nothing until it is given one
+                ns = network.attach(id, spec.network().mode().hasNic() ? spec.network() : SandboxNetwork.NOTHING);
+            }
+            try {
+                ManagedSandbox sandbox = new ManagedSandbox(id, spec, vmConfig, runRoot.create(id), hypervisor, origin,
+                        SandboxManager.this::onEvent);
+                sandbox.networkNamespace(ns);
+                return admit(sandbox);
+            } catch (RuntimeException e) {
+                network.detach(id);
+                throw e;
+            }
         }
 
         ManagedSandbox adoptStandby(Standby standby, SandboxSpec spec, String origin) {
@@ -563,6 +633,7 @@ public final class SandboxManager implements Sandboxes {
             if (vm != null) {
                 vm.kill();
             }
+            network.detach(sandbox.id());
             runRoot.delete(sandbox.dir());
             expiry.cancel(sandbox.id());
             if (sandboxes.remove(sandbox.id(), sandbox)) {

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.basalt.api.BasaltException;
 import dev.basalt.api.SandboxInfo;
+import dev.basalt.api.EgressRule;
+import dev.basalt.api.NetworkMode;
+import dev.basalt.api.NetworkPolicy;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.api.SandboxState;
 import dev.basalt.vmm.Boot;
@@ -25,6 +28,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The durable record of every sandbox of a daemon, in an embedded SQLite database
@@ -53,20 +57,40 @@ final class SandboxStore implements AutoCloseable {
     @JsonIgnoreProperties(ignoreUnknown = true)
     record Stored(String image, int vcpus, int memoryMib, Map<String, String> labels, long bootTimeoutMillis,
                   boolean coldBoot, Long ttlMillis, String origin, String createdAt, VmConfig vm,
-                  String kernel, String initrd, Boolean acpi, String cmdlineExtra, String memoryKind, String memoryPath) {
+                  String kernel, String initrd, Boolean acpi, String cmdlineExtra, String memoryKind, String memoryPath,
+                  String netMode, List<String> netAllow, List<String> netDeny, String netns, Map<Integer, Integer> ports) {
 
         static Stored of(ManagedSandbox sandbox) {
             SandboxSpec spec = sandbox.spec();
             SandboxInfo info = sandbox.info();
+            NetworkPolicy net = spec.network();
+            boolean networked = net.mode() != NetworkMode.NONE;
+            Map<Integer, Integer> ports = new TreeMap<>();
+            sandbox.portForwards().forEach(f -> ports.put(f.guestPort(), f.hostPort()));
             return new Stored(spec.image(), spec.vcpus(), spec.memoryMib(), spec.labels(), spec.bootTimeout().toMillis(),
                     spec.coldBoot(), spec.ttl() == null ? null : spec.ttl().toMillis(), info.origin(),
-                    info.createdAt().toString(), sandbox.config(), null, null, null, null, null, null);
+                    info.createdAt().toString(), sandbox.config(), null, null, null, null, null, null,
+                    networked ? net.mode().cliName() : null, networked ? texts(net.allow()) : null, networked ? texts(net.deny()) : null,
+                    sandbox.networkNamespace() == null ? null : sandbox.networkNamespace().toString(), ports.isEmpty() ? null : ports);
+        }
+
+        private static List<String> texts(List<EgressRule> rules) {
+            return rules.stream().map(EgressRule::text).toList();
         }
 
         SandboxSpec spec() {
             return SandboxSpec.defaults().withImage(image).withVcpus(vcpus).withMemoryMib(memoryMib).withLabels(labels)
                     .withBootTimeout(Duration.ofMillis(bootTimeoutMillis)).withColdBoot(coldBoot)
-                    .withTtl(ttlMillis == null ? null : Duration.ofMillis(ttlMillis));
+                    .withTtl(ttlMillis == null ? null : Duration.ofMillis(ttlMillis)).withNetwork(network());
+        }
+
+        /** The sandbox's network policy as last set. */
+        NetworkPolicy network() {
+            if (netMode == null) {
+                return NetworkPolicy.none();
+            }
+            return new NetworkPolicy(NetworkMode.parse(netMode), NetworkPolicy.parseAll(netAllow == null ? List.of() : netAllow),
+                    NetworkPolicy.parseAll(netDeny == null ? List.of() : netDeny));
         }
 
         /** The config of the sandbox's VM ({@code id} names a VM of a schema-1 record). */

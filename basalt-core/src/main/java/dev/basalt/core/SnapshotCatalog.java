@@ -62,16 +62,20 @@ final class SnapshotCatalog {
     /**
      * Hashes the state, writes the metadata and moves the reserved directory into place.
      *
-     * @param vm the config of the VM the state was saved from: what a restore rebuilds the VM from
+     * @param vm      the config of the VM the state was saved from: what a restore rebuilds the VM from
+     * @param network the source's network policy when it was saved: what a restored sandbox starts with
      */
-    SnapshotInfo publish(Path reserved, SnapshotInfo draft, VmConfig vm) {
+    SnapshotInfo publish(Path reserved, SnapshotInfo draft, VmConfig vm, dev.basalt.api.NetworkPolicy network) {
         Path state = reserved.resolve(STATE);
         try {
             SnapshotInfo info = new SnapshotInfo(draft.name(), draft.sourceSandbox(), draft.image(), draft.imageId(),
                     draft.vmmVersion(), draft.vcpus(), draft.memoryMib(), draft.createdAt(), Files.size(state), sha256(state));
             ObjectNode meta = JSON.valueToTree(new Meta(info.name(), info.sourceSandbox(), info.image(), info.imageId(),
                     info.vmmVersion(), info.vcpus(), info.memoryMib(), info.createdAt().toString(), info.sizeBytes(),
-                    info.sha256(), vm.shape(), null, null, null, null));
+                    info.sha256(), vm.shape(), null, null, null, null,
+                    network.mode() == dev.basalt.api.NetworkMode.NONE ? null : network.mode().cliName(),
+                    network.mode() == dev.basalt.api.NetworkMode.NONE ? null : texts(network.allow()),
+                    network.mode() == dev.basalt.api.NetworkMode.NONE ? null : texts(network.deny())));
             JSON.writerWithDefaultPrettyPrinter().writeValue(reserved.resolve(META).toFile(), meta);
             Files.move(reserved, dir.resolve(info.name()), StandardCopyOption.ATOMIC_MOVE);
             return info;
@@ -82,6 +86,10 @@ final class SnapshotCatalog {
             discard(reserved);
             throw new BasaltException.Internal("cannot save snapshot " + draft.name() + ": " + e.getMessage(), e);
         }
+    }
+
+    private static List<String> texts(List<dev.basalt.api.EgressRule> rules) {
+        return rules.stream().map(dev.basalt.api.EgressRule::text).toList();
     }
 
     /** Deletes a reserved directory that will not be published. */
@@ -99,7 +107,17 @@ final class SnapshotCatalog {
     @JsonIgnoreProperties(ignoreUnknown = true)
     record Meta(String name, String sourceSandbox, String image, String imageId, String vmmVersion, int vcpus,
                 int memoryMib, String createdAt, long sizeBytes, String sha256, VmConfig vm, String kernel,
-                String initrd, Boolean acpi, String cmdlineExtra) {
+                String initrd, Boolean acpi, String cmdlineExtra, String netMode, List<String> netAllow, List<String> netDeny) {
+        /** The source's network policy when it was saved (none for snapshots of sandboxes without one, or older ones). */
+        dev.basalt.api.NetworkPolicy network() {
+            if (netMode == null) {
+                return dev.basalt.api.NetworkPolicy.none();
+            }
+            return new dev.basalt.api.NetworkPolicy(dev.basalt.api.NetworkMode.parse(netMode),
+                    dev.basalt.api.NetworkPolicy.parseAll(netAllow == null ? List.of() : netAllow),
+                    dev.basalt.api.NetworkPolicy.parseAll(netDeny == null ? List.of() : netDeny));
+        }
+
         SnapshotInfo info() {
             return new SnapshotInfo(name, sourceSandbox, image, imageId, vmmVersion, vcpus, memoryMib,
                     Instant.parse(createdAt), sizeBytes, sha256);

@@ -65,7 +65,7 @@ final class SnapshotOps implements AutoCloseable {
             VmConfig vm = source.config();
             SnapshotInfo draft = new SnapshotInfo(name, id, spec.image(), GuestImage.identity(spec.image(), vm.boot()),
                     hypervisor.version(), spec.vcpus(), spec.memoryMib(), Instant.now(), 0, "");
-            return catalog.publish(reserved, draft, vm);
+            return catalog.publish(reserved, draft, vm, spec.network());
         } catch (RuntimeException e) {
             catalog.discard(reserved);
             throw e;
@@ -88,7 +88,7 @@ final class SnapshotOps implements AutoCloseable {
         }
         Path state = catalog.verifiedState(meta);
         SandboxSpec spec = SandboxSpec.defaults().withImage(meta.image()).withVcpus(meta.vcpus())
-                .withMemoryMib(meta.memoryMib()).withLabels(labels);
+                .withMemoryMib(meta.memoryMib()).withLabels(labels).withNetwork(meta.network());
         HostResources.check(spec);
         return restoreOne(spec, vm, state, "snapshot:" + name).info();
     }

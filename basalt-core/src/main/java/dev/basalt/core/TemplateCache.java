@@ -46,11 +46,14 @@ final class TemplateCache {
     private final Hypervisor hypervisor;
     private final RunRoot runRoot;
     private final SandboxBuilder builder;
+    /** Slots for the template VMs of networked sandboxes. */
+    private final SandboxNetwork network;
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     /** Template keys by image id and size: every create asks for one. */
     private final Map<String, TemplateKey> keys = new ConcurrentHashMap<>();
 
-    TemplateCache(Path shmDir, Hypervisor hypervisor, RunRoot runRoot, SandboxBuilder builder) {
+    TemplateCache(Path shmDir, Hypervisor hypervisor, RunRoot runRoot, SandboxBuilder builder, SandboxNetwork network) {
+        this.network = network;
         this.root = shmDir.resolve("templates");
         this.hypervisor = hypervisor;
         this.runRoot = runRoot;
@@ -65,7 +68,8 @@ final class TemplateCache {
 
     /** The key of the template that VMs of this image and spec are cloned from. */
     TemplateKey key(GuestImage image, SandboxSpec spec) {
-        return keys.computeIfAbsent(image.name() + "|" + image.id() + "|" + spec.vcpus() + "|" + spec.memoryMib(), k ->
+        return keys.computeIfAbsent(image.name() + "|" + image.id() + "|" + spec.vcpus() + "|" + spec.memoryMib()
+                + "|" + spec.network().mode().hasNic(), k ->
                 new TemplateKey(FORMAT, image.name(), image.id(), hypervisor.version(), hypervisor.accel().id(),
                         image.vmConfig("", spec, new MemoryBacking.Anonymous())));
     }
@@ -126,6 +130,9 @@ final class TemplateCache {
         ManagedSandbox builderVm = new ManagedSandbox(id, spec, config, runRoot.create(id), hypervisor,
                 "template-build", event -> { });
         try {
+            if (SandboxNetwork.hasNic(config)) {   // its guest reaches nothing: it only boots to be saved
+                builderVm.networkNamespace(network.attach(id, SandboxNetwork.NOTHING));
+            }
             builder.forBoot(builderVm);
             AgentClient agent = builderVm.freeze("save a template of");
             agent.ping(Duration.ofSeconds(10));      // every byte the host sent has been read by the guest
@@ -145,6 +152,7 @@ final class TemplateCache {
             if (builderVm.vm() != null) {
                 builderVm.vm().kill();
             }
+            network.detach(id);
             runRoot.delete(builderVm.dir());
         }
         evictOld();

@@ -10,6 +10,11 @@ import dev.basalt.api.FileInfo;
 import dev.basalt.api.FileType;
 import dev.basalt.api.PoolStats;
 import dev.basalt.api.SandboxInfo;
+import dev.basalt.api.EgressRule;
+import dev.basalt.api.NetworkMode;
+import dev.basalt.api.NetworkPolicy;
+import dev.basalt.api.NetworkStats;
+import dev.basalt.api.PortForward;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.api.SandboxEvent;
 import dev.basalt.api.SandboxState;
@@ -66,7 +71,50 @@ public final class ProtoMapper {
         if (s.initrd() != null) {
             b.setInitrd(s.initrd().toString());
         }
+        if (s.network().mode() != NetworkMode.NONE) {
+            b.setNetwork(toProto(s.network()));
+        }
         return b.build();
+    }
+
+    // ---- networking ----
+
+    public static dev.basalt.grpc.v1.NetworkPolicy toProto(NetworkPolicy p) {
+        return dev.basalt.grpc.v1.NetworkPolicy.newBuilder()
+                .setMode(dev.basalt.grpc.v1.NetworkPolicy.Mode.valueOf(p.mode().name()))
+                .addAllAllow(p.allow().stream().map(EgressRule::text).toList())
+                .addAllDeny(p.deny().stream().map(EgressRule::text).toList()).build();
+    }
+
+    /** A policy from the wire, validated like any other (InvalidArgument with the reason). */
+    public static NetworkPolicy fromProto(dev.basalt.grpc.v1.NetworkPolicy p) {
+        NetworkMode mode = switch (p.getMode()) {
+            case NETWORK_MODE_UNSPECIFIED, NONE -> NetworkMode.NONE;
+            case OPEN -> NetworkMode.OPEN;
+            case ALLOW -> NetworkMode.ALLOW;
+            case PROXY -> NetworkMode.PROXY;
+            case UNRECOGNIZED -> throw new BasaltException.InvalidArgument("unknown network mode " + p.getModeValue()
+                    + ": use NONE, OPEN, ALLOW or PROXY");
+        };
+        return new NetworkPolicy(mode, NetworkPolicy.parseAll(p.getAllowList()), NetworkPolicy.parseAll(p.getDenyList()));
+    }
+
+    public static dev.basalt.grpc.v1.PortForward toProto(PortForward f) {
+        return dev.basalt.grpc.v1.PortForward.newBuilder().setSandboxId(f.sandboxId()).setGuestPort(f.guestPort())
+                .setHostAddress(f.hostAddress()).setHostPort(f.hostPort()).build();
+    }
+
+    public static PortForward fromProto(dev.basalt.grpc.v1.PortForward p) {
+        return new PortForward(p.getSandboxId(), p.getGuestPort(), p.getHostAddress(), p.getHostPort());
+    }
+
+    public static dev.basalt.grpc.v1.NetworkStats toProto(NetworkStats s) {
+        return dev.basalt.grpc.v1.NetworkStats.newBuilder().setBytesIn(s.bytesIn()).setBytesOut(s.bytesOut())
+                .setDeniedPackets(s.deniedPackets()).setDeniedDns(s.deniedDns()).setDeniedConnections(s.deniedConnections()).build();
+    }
+
+    public static NetworkStats fromProto(dev.basalt.grpc.v1.NetworkStats p) {
+        return new NetworkStats(p.getBytesIn(), p.getBytesOut(), p.getDeniedPackets(), p.getDeniedDns(), p.getDeniedConnections());
     }
 
     public static SandboxSpec fromProto(dev.basalt.grpc.v1.SandboxSpec p) {
@@ -79,7 +127,8 @@ public final class ProtoMapper {
                 p.getLabelsMap(),
                 p.hasBootTimeout() ? duration(p.getBootTimeout()) : d.bootTimeout(),
                 p.getColdBoot(),
-                p.hasTtl() ? duration(p.getTtl()) : null);
+                p.hasTtl() ? duration(p.getTtl()) : null,
+                p.hasNetwork() ? fromProto(p.getNetwork()) : NetworkPolicy.none());
     }
 
     public static dev.basalt.grpc.v1.SandboxState toProto(SandboxState s) {

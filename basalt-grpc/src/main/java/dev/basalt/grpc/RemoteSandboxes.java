@@ -408,6 +408,36 @@ public final class RemoteSandboxes implements Sandboxes {
         return ProtoMapper.fromProto(call(() -> sandboxes.resume(dev.basalt.grpc.v1.ResumeRequest.newBuilder().setId(id).build())));
     }
 
+    @Override
+    public void setNetworkPolicy(String id, dev.basalt.api.NetworkPolicy policy) {
+        call(() -> sandboxes.setNetworkPolicy(dev.basalt.grpc.v1.SetNetworkPolicyRequest.newBuilder().setId(id)
+                .setPolicy(ProtoMapper.toProto(policy)).build()));
+    }
+
+    @Override
+    public dev.basalt.api.PortForward forwardPort(String id, int guestPort, int hostPort) {
+        return ProtoMapper.fromProto(call(() -> sandboxes.forwardPort(dev.basalt.grpc.v1.ForwardPortRequest.newBuilder()
+                .setId(id).setGuestPort(guestPort).setHostPort(hostPort).build())));
+    }
+
+    @Override
+    public void unforwardPort(String id, int guestPort) {
+        call(() -> sandboxes.unforwardPort(dev.basalt.grpc.v1.UnforwardPortRequest.newBuilder().setId(id)
+                .setGuestPort(guestPort).build()));
+    }
+
+    @Override
+    public List<dev.basalt.api.PortForward> portForwards(String id) {
+        return call(() -> sandboxes.listPortForwards(dev.basalt.grpc.v1.ListPortForwardsRequest.newBuilder().setId(id).build()))
+                .getForwardsList().stream().map(ProtoMapper::fromProto).toList();
+    }
+
+    @Override
+    public dev.basalt.api.NetworkStats networkStats(String id) {
+        return ProtoMapper.fromProto(call(() -> sandboxes.getNetworkStats(dev.basalt.grpc.v1.GetNetworkStatsRequest.newBuilder()
+                .setId(id).build())));
+    }
+
     /**
      * Streams the daemon's lifecycle events to {@code listener} on a gRPC thread, in order; closing the
      * returned subscription cancels the stream. A listener that is slow holds up only its own stream.

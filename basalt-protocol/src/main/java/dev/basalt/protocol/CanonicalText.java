@@ -50,6 +50,8 @@ public final class CanonicalText {
                 field(sb, "gid", m.gid());
             }
             case Message.FileData m -> hex(sb, m.data());
+            case Message.TunnelAccept m -> field(sb, "port", m.port());
+            case Message.TunnelData m -> hex(sb, m.data());
             case Message.FileRead m -> strField(sb, "path", m.path());
             case Message.Stat m -> strField(sb, "path", m.path());
             case Message.ListDir m -> strField(sb, "path", m.path());
@@ -112,6 +114,8 @@ public final class CanonicalText {
             case Message.FileEnd m -> { }
             case Message.Shutdown m -> { }
             case Message.Ok m -> { }
+            case Message.TunnelEof m -> { }
+            case Message.TunnelOpened m -> { }
         }
         return sb.toString();
     }

@@ -57,6 +57,10 @@ public final class FrameCodec {
             case Message.Resize m -> 4;
             case Message.FileWrite m -> strSize(m.path()) + 4 + 1 + 4 + 4;
             case Message.FileData m -> 4 + m.data().length();
+            case Message.TunnelAccept m -> 2;
+            case Message.TunnelData m -> 4 + m.data().length();
+            case Message.TunnelEof m -> 0;
+            case Message.TunnelOpened m -> 0;
             case Message.FileRead m -> strSize(m.path());
             case Message.Stat m -> strSize(m.path());
             case Message.ListDir m -> strSize(m.path());
@@ -141,6 +145,10 @@ public final class FrameCodec {
                 b.putInt((int) m.mode()).put((byte) m.flagBits()).putInt((int) m.uid()).putInt((int) m.gid());
             }
             case Message.FileData m -> putBytes(b, m.data());
+            case Message.TunnelAccept m -> b.putShort((short) m.port());
+            case Message.TunnelData m -> putBytes(b, m.data());
+            case Message.TunnelEof m -> { }
+            case Message.TunnelOpened m -> { }
             case Message.FileRead m -> putStr(b, m.path());
             case Message.Stat m -> putStr(b, m.path());
             case Message.ListDir m -> putStr(b, m.path());
@@ -287,6 +295,10 @@ public final class FrameCodec {
                 yield new Message.FileWrite(path, mode, Message.FileWrite.flagsOf(flags), uid, gid);
             }
             case FILE_DATA -> new Message.FileData(r.bytes("data"));
+            case TUNNEL_ACCEPT -> new Message.TunnelAccept(r.u16("port"));
+            case TUNNEL_DATA -> new Message.TunnelData(r.bytes("data"));
+            case TUNNEL_EOF -> new Message.TunnelEof();
+            case TUNNEL_OPENED -> new Message.TunnelOpened();
             case FILE_END -> new Message.FileEnd();
             case FILE_READ -> new Message.FileRead(r.str("path"));
             case STAT -> new Message.Stat(r.str("path"));

@@ -144,6 +144,38 @@ public sealed interface Message {
     record FileEnd() implements Message {
     }
 
+    /**
+     * {@code TUNNEL_ACCEPT}: opens a stream that carries the next TCP connection a guest program
+     * makes to {@code 127.0.0.1:port} (the agent listens there from the first such request on);
+     * the agent answers {@code TUNNEL_OPENED} when one arrives (port 0: {@code INVALID_ARGUMENT}).
+     */
+    record TunnelAccept(int port) implements Message {
+        public TunnelAccept {
+            if (port < 0 || port > 0xFFFF) {
+                throw new IllegalArgumentException("port must be a u16, got " + port);
+            }
+        }
+    }
+
+    /** {@code TUNNEL_DATA}: bytes of a tunnelled connection, in either direction (data frame). */
+    record TunnelData(Bytes data) implements Message {
+        public TunnelData {
+            Checks.data(data);
+        }
+
+        public TunnelData(byte[] data) {
+            this(Bytes.copyOf(data));
+        }
+    }
+
+    /** {@code TUNNEL_EOF}: the sender's side of a tunnelled connection will send nothing more (a half-close). */
+    record TunnelEof() implements Message {
+    }
+
+    /** {@code TUNNEL_OPENED}: a guest program connected; the tunnel's data follows. */
+    record TunnelOpened() implements Message {
+    }
+
     /** {@code FILE_READ}: asks for a file's content. */
     record FileRead(String path) implements Message {
         public FileRead {

@@ -7,9 +7,11 @@ public enum MessageType {
     FILE_WRITE(0x20), FILE_DATA(0x21), FILE_END(0x22), FILE_READ(0x23),
     STAT(0x24), LIST(0x25), MKDIR(0x26), REMOVE(0x27), RENAME(0x28),
     SHUTDOWN(0x30), IDENTITY(0x31),
+    TUNNEL_ACCEPT(0x40), TUNNEL_DATA(0x41), TUNNEL_EOF(0x42),
     OK(0x80), HELLO_REPLY(0x81), PONG(0x82), ERROR(0x8F),
     EXEC_STARTED(0x90), STDOUT(0x91), STDERR(0x92), EXIT(0x93),
-    STAT_RESULT(0xA1), DIR_ENTRIES(0xA2);
+    STAT_RESULT(0xA1), DIR_ENTRIES(0xA2),
+    TUNNEL_OPENED(0xB0);
 
     private static final MessageType[] BY_CODE = new MessageType[256];
 
@@ -30,9 +32,9 @@ public enum MessageType {
         return code;
     }
 
-    /** True for {@code STDIN}, {@code STDOUT}, {@code STDERR}, {@code FILE_DATA}: frames that consume credit. */
+    /** True for {@code STDIN}, {@code STDOUT}, {@code STDERR}, {@code FILE_DATA}, {@code TUNNEL_DATA}: frames that consume credit. */
     public boolean isData() {
-        return this == STDIN || this == STDOUT || this == STDERR || this == FILE_DATA;
+        return this == STDIN || this == STDOUT || this == STDERR || this == FILE_DATA || this == TUNNEL_DATA;
     }
 
     /** The type with this wire code, or {@code null} if there is none. */
@@ -63,6 +65,10 @@ public enum MessageType {
             case Message.Rename m -> RENAME;
             case Message.Shutdown m -> SHUTDOWN;
             case Message.Identity m -> IDENTITY;
+            case Message.TunnelAccept m -> TUNNEL_ACCEPT;
+            case Message.TunnelData m -> TUNNEL_DATA;
+            case Message.TunnelEof m -> TUNNEL_EOF;
+            case Message.TunnelOpened m -> TUNNEL_OPENED;
             case Message.Ok m -> OK;
             case Message.HelloReply m -> HELLO_REPLY;
             case Message.Pong m -> PONG;

@@ -96,6 +96,18 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--pool-standby", paramLabel = "N", defaultValue = "0", description = "started VMMs of the default spec kept for restores")
     int poolStandby;
 
+    @Option(names = "--net-slots", paramLabel = "N", description = "networked sandboxes at once at most (default 64)")
+    Integer netSlots;
+
+    @Option(names = "--net-uplink", paramLabel = "IFACE", description = "interface sandbox traffic leaves by (default: the default route's)")
+    String netUplink;
+
+    @Option(names = "--net-slot-network", paramLabel = "CIDR", description = "range for the slots' /31 links (default 10.203.0.0/16)")
+    String netSlotNetwork;
+
+    @Option(names = "--net-dns", paramLabel = "IP", split = ",", description = "resolvers the sandboxes' DNS asks (default: /etc/resolv.conf's)")
+    List<String> netDns;
+
     public static void main(String[] args) {
         // basaltd's own logging (INFO to stderr) unless told otherwise. It is not a plain logback.xml,
         // so that programs embedding this module (the basalt CLI) keep their own.
@@ -140,6 +152,22 @@ public final class Main implements Callable<Integer> {
         if (shmDir != null) {
             config = config.withShmDir(shmDir);
         }
+        if (netSlots != null || netUplink != null || netDns != null || netSlotNetwork != null) {
+            dev.basalt.net.NetConfig net = dev.basalt.net.NetConfig.defaults();
+            if (netSlots != null) {
+                net = net.withSlots(netSlots, Math.min(net.spareSlots(), netSlots));
+            }
+            if (netUplink != null) {
+                net = net.withUplink(netUplink);
+            }
+            if (netSlotNetwork != null) {
+                net = net.withSlotNetwork(netSlotNetwork);
+            }
+            if (netDns != null) {
+                net = net.withDnsUpstreams(netDns.stream().map(a -> new java.net.InetSocketAddress(a, 53)).toList());
+            }
+            config = config.withNetwork(net);
+        }
         if (poolWarm > 0 || poolStandby > 0) {
             config = config.withPools(List.of(new PoolConfig(SandboxSpec.defaults(), poolWarm, poolStandby)));
         }
@@ -152,6 +180,9 @@ public final class Main implements Callable<Integer> {
         }
         AutoCloseable lifecycle = manager.subscribe(EventFilter.all(), LifecycleLog::log);
         ServerMetrics metrics = metricsPort == null ? null : new ServerMetrics(manager);
+        if (metrics != null) {
+            manager.addDenialListener(metrics.denialCounter());
+        }
         List<BasaltServer> servers = new ArrayList<>();
         List<E2bServer> closeables = new ArrayList<>();
         CountDownLatch stopped = new CountDownLatch(1);

@@ -203,6 +203,45 @@ final class SandboxService extends SandboxServiceGrpc.SandboxServiceImplBase {
         unary(observer, () -> ProtoMapper.toProto(sandboxes.resume(Validation.id(request.getId()))));
     }
 
+    @Override
+    public void setNetworkPolicy(dev.basalt.grpc.v1.SetNetworkPolicyRequest request,
+                                 StreamObserver<dev.basalt.grpc.v1.SetNetworkPolicyResponse> observer) {
+        unary(observer, () -> {
+            if (!request.hasPolicy()) {
+                throw new BasaltException.InvalidArgument("SetNetworkPolicy needs a policy");
+            }
+            sandboxes.setNetworkPolicy(Validation.id(request.getId()), ProtoMapper.fromProto(request.getPolicy()));
+            return dev.basalt.grpc.v1.SetNetworkPolicyResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void forwardPort(dev.basalt.grpc.v1.ForwardPortRequest request, StreamObserver<dev.basalt.grpc.v1.PortForward> observer) {
+        unary(observer, () -> ProtoMapper.toProto(sandboxes.forwardPort(Validation.id(request.getId()), request.getGuestPort(),
+                request.getHostPort())));
+    }
+
+    @Override
+    public void unforwardPort(dev.basalt.grpc.v1.UnforwardPortRequest request,
+                              StreamObserver<dev.basalt.grpc.v1.UnforwardPortResponse> observer) {
+        unary(observer, () -> {
+            sandboxes.unforwardPort(Validation.id(request.getId()), request.getGuestPort());
+            return dev.basalt.grpc.v1.UnforwardPortResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void listPortForwards(dev.basalt.grpc.v1.ListPortForwardsRequest request,
+                                 StreamObserver<dev.basalt.grpc.v1.ListPortForwardsResponse> observer) {
+        unary(observer, () -> dev.basalt.grpc.v1.ListPortForwardsResponse.newBuilder().addAllForwards(
+                sandboxes.portForwards(Validation.id(request.getId())).stream().map(ProtoMapper::toProto).toList()).build());
+    }
+
+    @Override
+    public void getNetworkStats(dev.basalt.grpc.v1.GetNetworkStatsRequest request, StreamObserver<dev.basalt.grpc.v1.NetworkStats> observer) {
+        unary(observer, () -> ProtoMapper.toProto(sandboxes.networkStats(Validation.id(request.getId()))));
+    }
+
     /** Lifecycle events until the client cancels; the listener blocks while the client is slow (the core drops it past its bound). */
     @Override
     public void events(EventsRequest request, StreamObserver<dev.basalt.grpc.v1.SandboxEvent> observer) {

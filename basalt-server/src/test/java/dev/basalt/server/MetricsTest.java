@@ -32,6 +32,10 @@ class MetricsTest {
                      ServerOptions.defaults().withMetrics(metrics)).start();
              RemoteSandboxes client = new RemoteSandboxes(InProcessChannelBuilder.forName(name).build())) {
             int port = metrics.serveHttp(0);
+            dev.basalt.net.DenialListener denials = metrics.denialCounter();   // what basaltd hands the manager
+            denials.denied(new dev.basalt.net.Denial("sbx", dev.basalt.net.Denial.Kind.DNS, "evil.example", "not in the allow list"));
+            denials.denied(new dev.basalt.net.Denial("sbx", dev.basalt.net.Denial.Kind.CONNECTION, "10.0.0.1:443", "reserved"));
+            denials.denied(new dev.basalt.net.Denial("sbx", dev.basalt.net.Denial.Kind.DNS, "evil2.example", "not in the allow list"));
             SandboxInfo created = client.create(SandboxSpec.defaults().withLabels(java.util.Map.of("test", "metrics")));
             try {
                 client.exec(created.id(), ExecRequest.of("true"));
@@ -65,6 +69,8 @@ class MetricsTest {
                     assertThat(text).contains("basalt_pool_ready{");
                 }
                 assertThat(text).contains("jvm_memory_used_bytes");
+                assertThat(value(text, "basalt_network_denied_total{kind=\"dns\"}")).isEqualTo(2);
+                assertThat(value(text, "basalt_network_denied_total{kind=\"connection\"}")).isEqualTo(1);
 
                 HttpResponse<String> post = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + port + "/metrics")).POST(HttpRequest.BodyPublishers.noBody()).build(),

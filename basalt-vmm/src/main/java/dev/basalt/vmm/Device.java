@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
         @JsonSubTypes.Type(value = Device.AgentPort.class, name = "agent-port"),
-        @JsonSubTypes.Type(value = Device.Console.class, name = "console")
+        @JsonSubTypes.Type(value = Device.Console.class, name = "console"),
+        @JsonSubTypes.Type(value = Device.Network.class, name = "network")
 })
 public sealed interface Device {
     Pattern ID = Pattern.compile("[a-z][a-z0-9-]{0,15}");
@@ -52,6 +53,29 @@ public sealed interface Device {
     record Console(String id) implements Device {
         public Console {
             checkId(id);
+        }
+    }
+
+    /**
+     * A virtio-net NIC whose host end is the TAP device {@code tap}, opened by name in the network
+     * namespace the VMM is launched in ({@link LaunchPolicy#networkNamespace}). Every clone of a
+     * template has the same MAC and TAP name; what makes clones distinct is the namespace.
+     *
+     * @param mac the guest's MAC address ({@code 02:..:..:..:..:..}, locally administered)
+     * @param tap the TAP device's name in the VMM's network namespace
+     */
+    record Network(String id, String mac, String tap) implements Device {
+        private static final Pattern MAC = Pattern.compile("[0-9a-f]{2}(:[0-9a-f]{2}){5}");
+        private static final Pattern TAP = Pattern.compile("[a-zA-Z0-9_.-]{1,15}");
+
+        public Network {
+            checkId(id);
+            if (mac == null || !MAC.matcher(mac).matches()) {
+                throw new IllegalArgumentException("MAC address '" + mac + "' must be six lowercase hex pairs");
+            }
+            if (tap == null || !TAP.matcher(tap).matches()) {
+                throw new IllegalArgumentException("TAP device name '" + tap + "' is invalid");
+            }
         }
     }
 }

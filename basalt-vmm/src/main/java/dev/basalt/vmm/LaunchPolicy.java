@@ -122,8 +122,14 @@ public record LaunchPolicy(boolean dieWithParent, boolean background, List<Inher
      * @param access how it is opened ({@link Access#WRITE} creates it 0600 and truncates it)
      */
     public record InheritedFile(int fd, Path path, Access access) {
-        /** Read-only; write-only (created 0600, truncated); read-write; read-write, created 0600 if missing. */
-        public enum Access { READ, WRITE, READ_WRITE, CREATE_READ_WRITE }
+        /**
+         * Read-only; write-only (created 0600, truncated); read-write; read-write, created 0600 if
+         * missing; {@code TAP}: {@code path} names a TAP device in the VMM's network namespace, which
+         * the launcher attaches through {@code /dev/net/tun} once it has joined that namespace (no
+         * packet information, virtio-net headers on), so that the VMM needs neither the device node
+         * nor any privilege.
+         */
+        public enum Access { READ, WRITE, READ_WRITE, CREATE_READ_WRITE, TAP }
 
         public InheritedFile {
             if (fd < 3) {

@@ -38,6 +38,19 @@ class VmConfigTest {
     }
 
     @Test
+    void aNetworkDeviceRoundTripsAndChangesTheShape() throws Exception {
+        List<Device> devices = new java.util.ArrayList<>(VmConfig.standardDevices());
+        devices.add(new Device.Network("net0", "02:fc:00:00:00:05", "tap0"));
+        VmConfig networked = new VmConfig("sb1", CONFIG.machine(), CONFIG.boot(), devices);
+        String json = JSON.writeValueAsString(networked);
+        assertThat(json).contains("\"type\":\"network\"");
+        assertThat(JSON.readValue(json, VmConfig.class)).isEqualTo(networked);
+        assertThat(networked.shape()).isNotEqualTo(CONFIG.shape());
+        assertThatThrownBy(() -> new Device.Network("net0", "02:FC:00:00:00:05", "tap0")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Device.Network("net0", "02:fc:00:00:00:05", "tap0;rm")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void devicesAreValidated() {
         assertThatThrownBy(() -> new VmConfig("x", CONFIG.machine(), CONFIG.boot(),
                 List.of(new Device.AgentPort("a"), new Device.Console("a"))))

@@ -38,6 +38,7 @@ public final class ServerMetrics implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ServerMetrics.class);
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final MultiGauge networkBytes;
     private final Sandboxes observed;
     private final Map<SandboxState, AtomicLong> byState = new EnumMap<>(SandboxState.class);
     private final MultiGauge poolReady;
@@ -59,6 +60,8 @@ public final class ServerMetrics implements AutoCloseable {
                 .description("Sandboxes (warm) or started VMMs (standby) waiting in a pool").register(registry);
         poolTarget = MultiGauge.builder("basalt.pool.target")
                 .description("The size a pool refills to").register(registry);
+        networkBytes = MultiGauge.builder("basalt.sandbox.network.bytes")
+                .description("IP bytes to (in) and from (out) a networked sandbox since it got its network").register(registry);
         interceptor = new GrpcMetricsInterceptor(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -72,6 +75,19 @@ public final class ServerMetrics implements AutoCloseable {
     /** {@code sandboxes} with its create / restore / fork / checkpoint / exec calls timed into this registry. */
     public Sandboxes instrument(Sandboxes sandboxes) {
         return new MeteredSandboxes(sandboxes, registry);
+    }
+
+    /**
+     * Counts refused DNS questions and proxied connections into
+     * {@code basalt_network_denied_total{kind=dns|connection}}; give it to
+     * {@code SandboxManager.addDenialListener}.
+     */
+    public dev.basalt.net.DenialListener denialCounter() {
+        io.micrometer.core.instrument.Counter dns = io.micrometer.core.instrument.Counter.builder("basalt.network.denied")
+                .description("DNS questions and proxied connections the egress policy refused").tag("kind", "dns").register(registry);
+        io.micrometer.core.instrument.Counter connections = io.micrometer.core.instrument.Counter.builder("basalt.network.denied")
+                .description("DNS questions and proxied connections the egress policy refused").tag("kind", "connection").register(registry);
+        return d -> (d.kind() == dev.basalt.net.Denial.Kind.DNS ? dns : connections).increment();
     }
 
     /** The gRPC interceptor that counts calls and non-OK statuses by method and code. */
@@ -122,6 +138,18 @@ public final class ServerMetrics implements AutoCloseable {
             }
             poolReady.register(ready, true);
             poolTarget.register(target, true);
+            List<MultiGauge.Row<?>> bytes = new ArrayList<>();
+            for (SandboxInfo info : observed.list()) {
+                if (info.state().isTerminal()) {
+                    continue;
+                }
+                dev.basalt.api.NetworkStats n = observed.networkStats(info.id());
+                if (n.bytesIn() > 0 || n.bytesOut() > 0) {
+                    bytes.add(MultiGauge.Row.of(Tags.of("sandbox", info.id(), "direction", "in"), n.bytesIn()));
+                    bytes.add(MultiGauge.Row.of(Tags.of("sandbox", info.id(), "direction", "out"), n.bytesOut()));
+                }
+            }
+            networkBytes.register(bytes, true);
         } catch (RuntimeException e) {
             log.warn("cannot read sandboxes and pools for the metrics: {}", e.toString());
         } finally {

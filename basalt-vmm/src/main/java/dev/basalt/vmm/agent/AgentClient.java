@@ -124,6 +124,14 @@ public final class AgentClient implements AutoCloseable {
         return exec(spec, Duration.ofSeconds(30));
     }
 
+    /**
+     * Opens a tunnel for the next TCP connection a guest program makes to {@code 127.0.0.1:port}
+     * (the agent listens there from now on); returns at once, see {@link Tunnel#awaitOpened}.
+     */
+    public Tunnel acceptTunnel(int port) {
+        return Tunnel.accept(channel, port, Duration.ofSeconds(30));
+    }
+
     /** Starts a process and waits up to {@code startTimeout} for {@code EXEC_STARTED}. */
     public ExecSession exec(ExecSpec spec, Duration startTimeout) {
         return ExecSession.start(channel, spec, startTimeout);

@@ -109,6 +109,7 @@ final class ProcessLauncher {
                 case WRITE -> "w";
                 case READ_WRITE -> "rw";
                 case CREATE_READ_WRITE -> "rwc";
+                case TAP -> "tap";
             };
             o.addAll(List.of("--fd", f.fd() + ":" + mode + ":" + f.path()));
         }

@@ -25,6 +25,8 @@ final class QemuCommandLine {
     private static final int KERNEL_FD = 4;
     private static final int INITRD_FD = 5;
     private static final int MEMORY_FD = 6;
+    /** The first network device's TAP; the next ones follow. */
+    private static final int TAP_FD = 7;
     /**
      * QEMU's own seccomp filter (with {@code LaunchPolicy.seccomp()}, the default): no obsolete system calls, no privilege changes, no
      * fork/exec, no changes to scheduling or resource limits from inside QEMU.
@@ -99,7 +101,17 @@ final class QemuCommandLine {
             cmd.addAll(List.of("-initrd", initrd.toString()));
         }
         cmd.addAll(List.of("-append", kernelCmdline(config)));
+        int taps = 0;
         for (Device device : config.devices()) {
+            if (device instanceof Device.Network n) {
+                // the launcher attaches the TAP (in the slot's namespace, as root) and hands it in:
+                // the VMM opens no device node and needs no privilege for it
+                int fd = TAP_FD + taps++;
+                files.add(new InheritedFile(fd, Path.of(n.tap()), InheritedFile.Access.TAP));
+                cmd.addAll(List.of("-netdev", "tap,id=" + n.id() + ",fd=" + fd,
+                        "-device", "virtio-net-device,netdev=" + n.id() + ",mac=" + n.mac()));
+                continue;
+            }
             cmd.addAll(device(device, runDir));
         }
         cmd.addAll(List.of("-qmp", "unix:" + runDir.qmp() + ",server=on,wait=off"));
@@ -129,6 +141,7 @@ final class QemuCommandLine {
             case Device.AgentPort p -> List.of("-device", "virtio-serial-device,max_ports=2",
                     "-chardev", "socket,id=" + p.id() + ",path=" + runDir.port(p.id()) + ",server=on,wait=off",
                     "-device", "virtserialport,chardev=" + p.id() + ",name=" + AGENT_PORT_NAME);
+            case Device.Network n -> throw new IllegalStateException("network devices are built with their descriptor");
             // a socket the host drains into a bounded ring (ConsolePump), not a file the guest can grow
             case Device.Console c -> List.of("-chardev", "socket,id=" + c.id() + ",path=" + runDir.consoleSocket(c.id())
                             + ",server=on,wait=off", "-serial", "chardev:" + c.id());
