@@ -63,7 +63,8 @@ class CliProcessTest {
             assertThat(DaemonLogs.read(daemonLog)).contains("sandbox " + id + " ready");
             for (String line : DaemonLogs.read(daemonLog).lines().toList()) {
                 if (line.contains(" sandbox ")) {
-                    assertThat(line).as("a line about a sandbox names it").containsPattern("[0-9a-f]{12}");
+                    // a sandbox's id, or a template build's ("t" and 11 digits)
+                    assertThat(line).as("a line about a sandbox names it").containsPattern("\\bt?[0-9a-f]{11,12}\\b");
                 }
             }
         } finally {
