@@ -13,7 +13,11 @@ BASALT_PACKAGES=(
   clang libclang-rt-14-dev  # libFuzzer: fuzzing the agent's decoders (bin/test, bin/fuzz)
   nftables iproute2 # sandbox networking: egress rules, namespaces, veth and TAP devices
   dnsmasq-base      # basalt-net tests: the test internet's DNS server
-  openssl           # basalt-net tests: certificates and HTTPS servers of the test internet
+  openssl           # basalt-net and image tests: certificates, HTTPS servers, a registry's token-signing key
+  e2fsprogs         # mkfs.ext4 -d: image root file systems without mounting
+  qemu-utils        # qemu-img: copy-on-write disk layers
+  mmdebstrap        # Debian images (the shipped `base` image)
+  docker-registry skopeo umoci  # image tests: a real OCI registry on loopback, images built by the tests
 )
 
 # Installs missing packages (as root) or fails with the command to run. Silent when all

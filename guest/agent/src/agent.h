@@ -155,4 +155,7 @@ void init_system(void);
 int open_agent_port(void);
 void init_poweroff(void);
 
+/* a root file system on a disk (rootfs.c): mounted, grown to the disk, made the root */
+int rootfs_switch(const char *dev);
+
 #endif

@@ -111,6 +111,26 @@ out:
         close(s);
 }
 
+/* The value of the kernel command-line word KEY=value in OUT ("" if absent). */
+static void cmdline_value(const char *key, char *out, size_t len)
+{
+    char cmd[4096];
+    size_t klen = strlen(key);
+    out[0] = 0;
+    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, cmd, sizeof cmd - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    cmd[n] = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(cmd, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save))
+        if (strncmp(tok, key, klen) == 0 && tok[klen] == '=')
+            snprintf(out, len, "%s", tok + klen + 1);
+}
+
 /* The kernel command line's basalt.* parameters: hostname, NIC. */
 static void apply_cmdline(void)
 {
@@ -148,20 +168,30 @@ static void loopback_up(void)
 
 void init_system(void)
 {
+    char root[256];
     mnt("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
     log_open_console();
     mnt("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     mnt("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    load_modules();
+    /* basalt.root=/dev/vda: the root file system is on that disk. A sandbox must never run on
+     * another root than the one it asked for, so a disk that cannot be used ends the VM (the
+     * host reports the reason from the console). */
+    cmdline_value("basalt.root", root, sizeof root);
+    if (root[0] && rootfs_switch(root) < 0) {
+        logf_("cannot use root disk %s: powering off", root);
+        init_poweroff();
+    }
     mnt("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "ptmxmode=0666,mode=0620");
     struct stat st;
     if (lstat("/dev/ptmx", &st) < 0 && symlink("pts/ptmx", "/dev/ptmx") < 0)
         logf_("symlink /dev/ptmx: %s", strerror(errno));
     mnt("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
-    mnt("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+    if (!root[0])
+        mnt("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
     mnt("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
-    load_modules();
     loopback_up();
-    apply_cmdline();
+    apply_cmdline(); /* after the switch: /etc/resolv.conf is the root's */
 }
 
 /* Whether the virtio port PORT (e.g. "vport0p1") is named PORT_NAME. */

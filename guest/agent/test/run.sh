@@ -5,7 +5,8 @@
 # process in --connect / --stdio mode).
 # Usage: guest/agent/test/run.sh [behaviour-test-name-filter...]
 # With BASALT_AGENT_VM_TEST=1 it also boots the agent as /init of a guest image
-# under QEMU (guest/image/build.sh into a temporary images dir; needs qemu).
+# under QEMU (guest/image/build.sh into a temporary images dir; needs qemu), also with its
+# root file system on a disk (needs e2fsprogs and qemu-utils).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 agent_dir=$(dirname "$here")
@@ -33,7 +34,10 @@ echo "== behaviour"
 python3 "$here/agent_test.py" "$out/basalt-agent" "$@" || status=1
 if [ "${BASALT_AGENT_VM_TEST:-0}" = 1 ]; then
     echo "== vm (init mode over virtio-serial)"
-    image=$("$repo/guest/image/build.sh" --agent "$out/basalt-agent" --images "$out/images" --print-dir) &&
+    image=$("$repo/guest/image/build.sh" --agent "$out/basalt-agent" --images "$out/images" --image default --print-dir) &&
         python3 "$here/vm_test.py" "$image" || status=1
+    echo "== vm (root file system on a virtio-blk disk, both kernels)"
+    images=$("$repo/guest/image/build.sh" --agent "$out/basalt-agent" --images "$out/images" --image default \
+        --image debian --print-dir) && python3 "$here/vm_disk_test.py" $images || status=1
 fi
 exit $status

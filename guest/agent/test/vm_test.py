@@ -4,6 +4,7 @@ init-mode duties and the virtio-serial semantics: mounts, hostname, loopback,
 PTY, orphan reaping, host disconnect (processes killed) and reconnect, IDENTITY
 (hostname, clock, RNG; other streams aborted), SHUTDOWN.
 Usage: vm_test.py IMAGE_DIR   (an image built by guest/image/build.sh)"""
+import json
 import os
 import subprocess
 import sys
@@ -27,11 +28,11 @@ def main():
     d = tempfile.mkdtemp(prefix="basalt-vm-test-")
     sock, log = d + "/agent.sock", d + "/console.log"
     mhz = [l.split(":")[1] for l in open("/proc/cpuinfo") if l.startswith("cpu MHz")][0]
+    manifest = json.load(open(image + "/image.json"))
     append = "console=ttyS0 quiet panic=-1 reboot=t tsc_early_khz=%d basalt.hostname=agent-vm-test " % (
-        float(mhz) * 1000) + \
-        open(image + "/image.json").read().split('"cmdlineExtra": "')[1].split('"')[0]
+        float(mhz) * 1000) + manifest["cmdlineExtra"]
     qemu = subprocess.Popen(
-        ["qemu-system-x86_64", "-M", "microvm,rtc=on", "-accel", "tcg", "-cpu", "max", "-m", "256",
+        ["qemu-system-x86_64", "-M", "microvm,rtc=on,acpi=" + ("on" if manifest["acpi"] else "off"), "-accel", "tcg", "-cpu", "max", "-m", "256",
          "-smp", "1", "-nodefaults", "-no-user-config", "-nographic", "-serial", "file:" + log,
          "-kernel", image + "/vmlinux", "-initrd", image + "/initrd.img", "-append", append,
          "-device", "virtio-serial-device,max_ports=2",
