@@ -78,9 +78,13 @@ public final class ImageImporter {
                 Digest digest = layer.parsedDigest();
                 Digest diffId = Digest.parse(diffIds.get(i));
                 try (InputStream blob = new VerifiedStream(image.blobs().open(layer), digest, layer.size(), what)) {
-                    InputStream tar = new VerifiedStream(LayerApplier.decompressed(blob, what), diffId, -1,
-                            what + " uncompressed");
-                    applier.apply(tar, what);
+                    try {
+                        InputStream tar = new VerifiedStream(LayerApplier.decompressed(blob, what), diffId, -1,
+                                what + " uncompressed");
+                        applier.apply(tar, what);
+                    } catch (BasaltException.InvalidArgument e) {
+                        throw digestMismatchOr(blob, e);
+                    }
                     blob.transferTo(OutputStream.nullOutputStream());
                 }
             }
@@ -91,6 +95,21 @@ public final class ImageImporter {
         } catch (IOException e) {
             throw new BasaltException.Unavailable("cannot import " + image.what() + ": " + e, e);
         }
+    }
+
+    /**
+     * A layer that cannot be applied is often one whose bytes were damaged on the way: read the
+     * rest of it, and if it does not match its digest, say so instead of what the damage broke.
+     */
+    private static BasaltException digestMismatchOr(InputStream blob, BasaltException.InvalidArgument e) {
+        try {
+            blob.transferTo(OutputStream.nullOutputStream());
+        } catch (BasaltException.InvalidArgument digest) {
+            return digest;
+        } catch (IOException | RuntimeException ignored) {
+            // the first error stands
+        }
+        return e;
     }
 
     private static void checkLayerType(OciJson.Descriptor layer, String what) {

@@ -53,6 +53,7 @@ public final class Ext4Builder {
      */
     public long build(Path tree, Path image) throws IOException {
         TreeSize size = measure(tree);
+        Files.createDirectories(image.toAbsolutePath().getParent());
         long inodes = Math.max(size.entries() + size.entries() / 4 + 1024, 4096);
         long bytes = size.dataBytes() + size.dataBytes() / 10 + inodes * INODE_SIZE + (JOURNAL_MIB << 20) + SLACK;
         for (int attempt = 0; ; attempt++) {

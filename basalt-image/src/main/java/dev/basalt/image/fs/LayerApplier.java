@@ -222,8 +222,10 @@ public final class LayerApplier {
             }
             Files.createLink(target, existing);
         } else if (e.isFIFO()) {
-            mkfifo(target, what);
-            setMetadata(target, e, what);
+            mkfifo(target, e.getMode() & 07777, what);
+            // owners only: setting a mode or times through Java opens the file, which blocks on a FIFO
+            Files.setAttribute(target, "unix:uid", (int) e.getLongUserId(), LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(target, "unix:gid", (int) e.getLongGroupId(), LinkOption.NOFOLLOW_LINKS);
         } else if (e.isFile()) {
             try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                     LinkOption.NOFOLLOW_LINKS)) {
@@ -273,8 +275,9 @@ public final class LayerApplier {
         Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setTimes(t, t, null);
     }
 
-    private static void mkfifo(Path target, String what) throws IOException {
-        Process p = new ProcessBuilder("mkfifo", "--", target.toString()).redirectErrorStream(true).start();
+    private static void mkfifo(Path target, int mode, String what) throws IOException {
+        Process p = new ProcessBuilder("mkfifo", "-m", Integer.toOctalString(mode), "--", target.toString())
+                .redirectErrorStream(true).start();
         try {
             String out = new String(p.getInputStream().readAllBytes()).strip();
             if (p.waitFor() != 0) {

@@ -40,6 +40,7 @@ public final class RegistryClient implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_REDIRECTS = 5;
     private static final int ERROR_BODY = 2048;
+    private static final java.time.Duration PROBE_TIMEOUT = java.time.Duration.ofSeconds(2);
 
     private final RegistryOptions options;
     private final HttpClient http;
@@ -369,8 +370,10 @@ public final class RegistryClient implements AutoCloseable {
         }
         URI ping = URI.create("https://" + ref.apiHost() + "/v2/");
         String scheme = "https";
-        try {
-            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(ping).GET().timeout(options.idleTimeout()).build(),
+        try (HttpClient probe = probe()) {
+            // on loopback a TLS handshake takes milliseconds: a server that has not answered one in
+            // PROBE_TIMEOUT is not speaking TLS (a plain HTTP server waits for a request line)
+            HttpResponse<Void> r = probe.send(HttpRequest.newBuilder(ping).GET().timeout(PROBE_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.discarding());
             log.debug("registry {} speaks TLS ({})", ref.registry(), r.statusCode());
         } catch (SSLException e) {
@@ -383,9 +386,6 @@ public final class RegistryClient implements AutoCloseable {
         } catch (ConnectException e) {
             throw new BasaltException.Unavailable("cannot connect to registry " + ref.registry() + ": "
                     + (e.getMessage() == null ? "connection refused" : e.getMessage()), e);
-        } catch (HttpTimeoutException e) {
-            throw new BasaltException.TimedOut("registry " + ref.registry() + " did not answer within "
-                    + options.idleTimeout().toSeconds() + " s", e);
         } catch (IOException e) {
             scheme = "http";
             log.debug("registry {}: TLS attempt failed ({}); plain HTTP", ref.registry(), e.toString());
@@ -395,6 +395,15 @@ public final class RegistryClient implements AutoCloseable {
         }
         schemes.put(ref.registry(), scheme);
         return scheme;
+    }
+
+    private HttpClient probe() {
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(PROBE_TIMEOUT)
+                .followRedirects(HttpClient.Redirect.NEVER);
+        if (options.caCertificates() != null) {
+            b.sslContext(TrustedCertificates.sslContext(options.caCertificates()));
+        }
+        return b.build();
     }
 
     private static boolean isPlainHttp(SSLException e) {

@@ -1,0 +1,98 @@
+package dev.basalt.image;
+
+import dev.basalt.api.BasaltException;
+import dev.basalt.api.ImageInfo;
+import dev.basalt.api.Images;
+import dev.basalt.api.PullRequest;
+import dev.basalt.image.fs.Ext4Builder;
+import dev.basalt.image.oci.ImageArchive;
+import dev.basalt.image.oci.ResolvedImage;
+import dev.basalt.image.registry.ImageReference;
+import dev.basalt.image.registry.RegistryClient;
+import dev.basalt.image.registry.RegistryOptions;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The {@link Images} port over a local {@link ImageStore}: listing, removal, registry pulls and
+ * archive imports. Thread-safe.
+ */
+public final class ImageService implements Images {
+    /** The largest image (its files) Basalt imports unless told otherwise. */
+    public static final long DEFAULT_MAX_IMAGE_BYTES = 32L << 30;
+
+    private final ImageStore store;
+    private final ImageImporter importer;
+    private final Duration connectTimeout;
+    private final Duration idleTimeout;
+
+    /**
+     * @param maxImageBytes the most an image's files may take; a layer that goes past it is refused
+     * @param idleTimeout   how long a registry may stay silent before a pull gives up
+     */
+    public ImageService(ImageStore store, long maxImageBytes, Duration connectTimeout, Duration idleTimeout) {
+        this.store = store;
+        this.importer = new ImageImporter(store, new Ext4Builder(), maxImageBytes);
+        this.connectTimeout = connectTimeout;
+        this.idleTimeout = idleTimeout;
+    }
+
+    /** A service over the store in {@code root} with the default limits (32 GiB, 10 s to connect, 60 s of silence). */
+    public static ImageService open(Path root) {
+        return new ImageService(ImageStore.open(root), DEFAULT_MAX_IMAGE_BYTES, Duration.ofSeconds(10), Duration.ofSeconds(60));
+    }
+
+    public ImageStore store() {
+        return store;
+    }
+
+    @Override
+    public List<ImageInfo> list() {
+        return store.list();
+    }
+
+    @Override
+    public ImageInfo inspect(String name) {
+        return store.inspect(name);
+    }
+
+    @Override
+    public void remove(String name) {
+        store.remove(name);
+    }
+
+    @Override
+    public ImageInfo pull(PullRequest request, Consumer<String> progress) {
+        ImageReference ref = ImageReference.parse(request.reference());
+        String name = request.name() != null ? request.name() : ImageInfo.requireValidName(ref.defaultName());
+        RegistryOptions options = RegistryOptions.defaults().withTimeouts(connectTimeout, idleTimeout);
+        if (request.username() != null) {
+            options = options.withCredentials(request.username(), request.password());
+        }
+        if (request.caCertificates() != null) {
+            options = options.withCaCertificates(request.caCertificates());
+        }
+        try (RegistryClient client = new RegistryClient(options)) {
+            progress.accept("resolving " + ref + "...");
+            ResolvedImage image = client.resolve(ref);
+            String source = "registry " + ref.registry() + "/" + ref.repository()
+                    + (ref.tag() != null ? ":" + ref.tag() : "") + "@" + image.manifestDigest();
+            return importer.importImage(image, name, source, progress);
+        }
+    }
+
+    @Override
+    public ImageInfo importArchive(Path archive, String tag, String name, Consumer<String> progress) {
+        ImageInfo.requireValidName(name);
+        try (ImageArchive a = ImageArchive.open(archive)) {
+            ResolvedImage image = a.resolve(tag);
+            return importer.importImage(image, name, "archive " + archive.toAbsolutePath()
+                    + (tag == null ? "" : " (" + tag + ")"), progress);
+        } catch (IOException e) {
+            throw new BasaltException.InvalidArgument("cannot read image archive " + archive + ": " + e.getMessage(), e);
+        }
+    }
+}
