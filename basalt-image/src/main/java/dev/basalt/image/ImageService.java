@@ -4,6 +4,8 @@ import dev.basalt.api.BasaltException;
 import dev.basalt.api.ImageInfo;
 import dev.basalt.api.Images;
 import dev.basalt.api.PullRequest;
+import dev.basalt.image.debian.DebianBuilder;
+import dev.basalt.image.debian.DebianRecipe;
 import dev.basalt.image.fs.Ext4Builder;
 import dev.basalt.image.oci.ImageArchive;
 import dev.basalt.image.oci.ResolvedImage;
@@ -21,11 +23,14 @@ import java.util.function.Consumer;
  * archive imports. Thread-safe.
  */
 public final class ImageService implements Images {
+    /** The name of the Debian image Basalt ships ({@link DebianRecipe#base()}). */
+    public static final String BASE = "base";
     /** The largest image (its files) Basalt imports unless told otherwise. */
     public static final long DEFAULT_MAX_IMAGE_BYTES = 32L << 30;
 
     private final ImageStore store;
     private final ImageImporter importer;
+    private final DebianBuilder debian;
     private final Duration connectTimeout;
     private final Duration idleTimeout;
 
@@ -35,7 +40,9 @@ public final class ImageService implements Images {
      */
     public ImageService(ImageStore store, long maxImageBytes, Duration connectTimeout, Duration idleTimeout) {
         this.store = store;
-        this.importer = new ImageImporter(store, new Ext4Builder(), maxImageBytes);
+        Ext4Builder ext4 = new Ext4Builder();
+        this.importer = new ImageImporter(store, ext4, maxImageBytes);
+        this.debian = new DebianBuilder(store, ext4);
         this.connectTimeout = connectTimeout;
         this.idleTimeout = idleTimeout;
     }
@@ -62,6 +69,14 @@ public final class ImageService implements Images {
     @Override
     public void remove(String name) {
         store.remove(name);
+    }
+
+    /**
+     * The shipped image {@value #BASE}, built with mmdebstrap on first use (a progress line, a minute
+     * or two) and whenever its recipe changes; otherwise the stored one, at once.
+     */
+    public ImageInfo ensureBase(Consumer<String> progress) {
+        return debian.ensure(DebianRecipe.base(), BASE, progress);
     }
 
     @Override
