@@ -158,4 +158,7 @@ void init_poweroff(void);
 /* a root file system on a disk (rootfs.c): mounted, grown to the disk, made the root */
 int rootfs_switch(const char *dev);
 
+/* --run-as USER[:GROUP] -- ARGV: run ARGV as an image's user (runas.c); returns an exit code if it cannot */
+int run_as(const char *spec, char **argv);
+
 #endif

@@ -263,6 +263,8 @@ int main(int argc, char **argv)
     int rfd, wfd;
     A.mode = MODE_VIRTIO;
     A.init = getpid() == 1;
+    if (argc >= 5 && getpid() != 1 && strcmp(argv[1], "--run-as") == 0 && strcmp(argv[3], "--") == 0)
+        return run_as(argv[2], argv + 4);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--init") == 0)
             A.init = 1;

@@ -689,6 +689,22 @@ def test_usage(a):
     assert subprocess.run([BIN, "--bogus"], stderr=subprocess.DEVNULL).returncode == 2
 
 
+def test_run_as(a):
+    """--run-as: the helper the host runs as /proc/1/exe for an image's USER."""
+    import subprocess
+    r = subprocess.run([BIN, "--run-as", "nobody", "--", "sh", "-c", "id -u; id -g; echo $HOME"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r
+    uid, gid, home = r.stdout.split()
+    assert uid == "65534" and home == "/nonexistent", r.stdout
+    r = subprocess.run([BIN, "--run-as", "4321:8765", "--", "id", "-G"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.split() == ["8765"], r
+    r = subprocess.run([BIN, "--run-as", "no-such-user", "--", "true"], capture_output=True, text=True)
+    assert r.returncode == 126 and "no user 'no-such-user'" in r.stderr, r
+    r = subprocess.run([BIN, "--run-as", "nobody", "--", "/no/such/program"], capture_output=True, text=True)
+    assert r.returncode == 127, r
+
+
 def main():
     global BIN
     BIN = os.path.abspath(sys.argv[1])

@@ -21,23 +21,30 @@ import java.util.regex.Pattern;
  * @param ttl          remove the sandbox this long after it was created; null for no limit
  * @param network      its network: {@link NetworkPolicy#none()} (the default: no NIC), open, allow-listed,
  *                     or proxied (see {@link NetworkMode})
+ * @param diskMib      size of the root disk in MiB for an image of the image store (its file system is
+ *                     grown to it; sparse on the host); 0 for the default ({@value #DEFAULT_DISK_MIB}).
+ *                     Images whose root is in RAM (the busybox {@code default}) take no disk.
  */
 public record SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int memoryMib,
                           Map<String, String> labels, Duration bootTimeout, boolean coldBoot, Duration ttl,
-                          NetworkPolicy network) {
+                          NetworkPolicy network, int diskMib) {
 
     public static final int MIN_MEMORY_MIB = 64;
     public static final int MAX_MEMORY_MIB = 65536;
     public static final int MAX_VCPUS = 64;
     public static final Duration MAX_TTL = Duration.ofDays(365);
     private static final Pattern LABEL_KEY = Pattern.compile("[a-zA-Z0-9._/-]{1,63}");
-    private static final Pattern IMAGE_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
+    /** The root disk's size when the spec says none. */
+    public static final int DEFAULT_DISK_MIB = 4096;
+    /** The largest root disk (1 TiB; sparse on the host, so only what the guest writes takes room). */
+    public static final int MAX_DISK_MIB = 1 << 20;
 
     public SandboxSpec {
         Objects.requireNonNull(image, "image");
-        if (!IMAGE_NAME.matcher(image).matches()) {
-            throw new BasaltException.InvalidArgument("image name '" + image
-                    + "' is invalid: use lowercase letters, digits, '.', '_' or '-' (1-63 chars)");
+        ImageInfo.requireValidName(image);
+        if (diskMib < 0 || diskMib > MAX_DISK_MIB) {
+            throw new BasaltException.InvalidArgument("disk size must be between 1 and " + MAX_DISK_MIB
+                    + " MiB (0: the default), got " + diskMib + " MiB");
         }
         if (vcpus < 1 || vcpus > MAX_VCPUS) {
             throw new BasaltException.InvalidArgument("vcpus must be between 1 and " + MAX_VCPUS + ", got " + vcpus);
@@ -68,7 +75,13 @@ public record SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int
     /** A spec without a network (as before networking existed). */
     public SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int memoryMib, Map<String, String> labels,
                        Duration bootTimeout, boolean coldBoot, Duration ttl) {
-        this(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, NetworkPolicy.none());
+        this(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, NetworkPolicy.none(), 0);
+    }
+
+    /** A spec with the default root disk (as before disks existed). */
+    public SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int memoryMib, Map<String, String> labels,
+                       Duration bootTimeout, boolean coldBoot, Duration ttl, NetworkPolicy network) {
+        this(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network, 0);
     }
 
     /** The default image, 1 vCPU, 256 MiB, no labels, 60 s boot timeout. */
@@ -77,40 +90,45 @@ public record SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int
     }
 
     public SandboxSpec withImage(String image) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network, diskMib);
     }
 
     public SandboxSpec withKernel(Path kernel) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network, diskMib);
     }
 
     public SandboxSpec withInitrd(Path initrd) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network, diskMib);
     }
 
     public SandboxSpec withVcpus(int vcpus) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network, diskMib);
     }
 
     public SandboxSpec withMemoryMib(int memoryMib) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network, diskMib);
     }
 
     public SandboxSpec withLabels(Map<String, String> labels) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network, diskMib);
     }
 
     public SandboxSpec withColdBoot(boolean coldBoot) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network, diskMib);
+    }
+
+    /** The root disk's size in MiB (images of the image store); 0 for the default. */
+    public SandboxSpec withDiskMib(int diskMib) {
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network, diskMib);
     }
 
     public SandboxSpec withTtl(Duration ttl) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network, diskMib);
     }
 
     /** This spec with a network policy (see {@link NetworkPolicy}); null means none. */
     public SandboxSpec withNetwork(NetworkPolicy network) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network, diskMib);
     }
 
     /** True if this spec can be served by cloning the image's template. */
@@ -119,6 +137,6 @@ public record SandboxSpec(String image, Path kernel, Path initrd, int vcpus, int
     }
 
     public SandboxSpec withBootTimeout(Duration bootTimeout) {
-        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network);
+        return new SandboxSpec(image, kernel, initrd, vcpus, memoryMib, labels, bootTimeout, coldBoot, ttl, network, diskMib);
     }
 }

@@ -3,7 +3,9 @@ package dev.basalt.core;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.basalt.api.BasaltException;
+import dev.basalt.api.ImageInfo;
 import dev.basalt.api.SandboxSpec;
+import dev.basalt.image.ImageService;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,12 +23,27 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ImageCatalog {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ImageCatalog.class);
+
+    /** The boot image (kernel and initramfs with the agent) images of the image store boot with. */
+    static final String DISK_BOOT_IMAGE = "default";
 
     private final Path imagesDir;
+    private final ImageService store;
     private final Map<String, Loaded> cache = new ConcurrentHashMap<>();
 
+    /** A catalog of the boot images in {@code imagesDir} only. */
     public ImageCatalog(Path imagesDir) {
+        this(imagesDir, null);
+    }
+
+    /**
+     * A catalog of the boot images in {@code imagesDir} and the root file systems of {@code store}
+     * (null for none): a name that is no boot image is looked up in the store.
+     */
+    public ImageCatalog(Path imagesDir, ImageService store) {
         this.imagesDir = imagesDir;
+        this.store = store;
     }
 
     public Path imagesDir() {
@@ -39,6 +56,17 @@ public final class ImageCatalog {
      * @throws BasaltException.InvalidArgument if the image or an override file does not exist
      */
     public GuestImage resolve(SandboxSpec spec) {
+        if (!isBootImage(spec.image()) && store != null) {
+            if (spec.kernel() != null || spec.initrd() != null) {
+                throw new BasaltException.InvalidArgument("--kernel and --initrd replace a boot image's files; image '"
+                        + spec.image() + "' is a root file system (it boots with image " + DISK_BOOT_IMAGE + ")");
+            }
+            return fromStore(spec);
+        }
+        if (spec.diskMib() > 0) {
+            throw new BasaltException.InvalidArgument("image '" + spec.image() + "' keeps its root file system in RAM:"
+                    + " a disk size applies to images of the image store (base, pulled, imported or built ones)");
+        }
         if (spec.kernel() == null && spec.initrd() == null) {
             return load(spec.image());
         }
@@ -54,6 +82,41 @@ public final class ImageCatalog {
                 spec.kernel() != null ? spec.kernel() : base.kernel(),
                 spec.initrd() != null ? spec.initrd() : base.initrd(),
                 base == null || base.acpi(), base == null ? "" : base.cmdlineExtra());
+    }
+
+    private boolean isBootImage(String name) {
+        return !name.contains("/") && !name.contains(":") && Files.isRegularFile(imagesDir.resolve(name).resolve("image.json"));
+    }
+
+    /**
+     * An image of the store: the {@value #DISK_BOOT_IMAGE} boot image with the store's root file
+     * system on a disk. The shipped {@code base} is built on its first use.
+     */
+    private GuestImage fromStore(SandboxSpec spec) {
+        String name = spec.image();
+        ImageInfo info = store.store().find(name).orElse(null);
+        if (info == null && name.equals(ImageService.BASE)) {
+            info = store.ensureBase(line -> log.info("{}", line));
+        }
+        if (info == null) {
+            throw new BasaltException.NotFound("no image '" + name + "': it is neither a boot image in " + imagesDir
+                    + " nor in the image store (list them with `basalt images`; pull, import or build it first)");
+        }
+        long fsBytes = store.store().fileSystemBytes(name);
+        GuestImage boot = load(DISK_BOOT_IMAGE);
+        GuestImage image = boot.withRoot(name, new GuestImage.RootImage(info.id(), store.store().rootfs(info), fsBytes,
+                info.config()));
+        long disk = image.diskBytes(spec);
+        if (disk < fsBytes) {
+            throw new BasaltException.InvalidArgument("image '" + name + "' holds a " + (fsBytes >> 20) + " MiB file system:"
+                    + " its disk must be at least that big, got " + (disk >> 20) + " MiB");
+        }
+        return image;
+    }
+
+    /** The image store behind this catalog, or null. */
+    public ImageService store() {
+        return store;
     }
 
     /** A loaded image and the manifest file (inode and modification time) it came from. */

@@ -29,7 +29,7 @@ final class ManagedSandbox {
     private final Hypervisor hypervisor;
     private Instant createdAt = Instant.now();
     private final String origin;
-    private final VmConfig config;
+    private volatile VmConfig config;
     private SandboxSpec spec;
 
     private SandboxState state = SandboxState.STARTING;
@@ -98,6 +98,14 @@ final class ManagedSandbox {
     /** What its VM is built from: the VM's machine, boot and devices. */
     VmConfig config() {
         return config;
+    }
+
+    /**
+     * Records that the VM's config changed while it runs (its disks' chains, after a freeze for a
+     * checkpoint or fork); the caller persists the sandbox.
+     */
+    void reconfigure(VmConfig newConfig) {
+        this.config = newConfig;
     }
 
     String id() {

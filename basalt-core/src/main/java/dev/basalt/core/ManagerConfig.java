@@ -24,10 +24,13 @@ import java.util.Objects;
  * @param network           sandbox networking (slots, uplink, DNS upstream); started at the first
  *                          networked sandbox. Null: {@link NetConfig#defaults()} with the uplink of
  *                          the host's default route and the resolvers of /etc/resolv.conf
+ * @param imageStore        the image store (root file systems); null for {@code <stateDir>/store}. Keep it
+ *                          on the state directory's file system: sandboxes' disks hard-link its files
  */
 public record ManagerConfig(Path imagesDir, Path runRoot, Path stateDir, Path shmDir, int maxOutputBytes,
                             Duration operationTimeout, boolean vmsDieWithManager, List<PoolConfig> pools,
-                            int maxSandboxes, long maxMemoryMib, Containment containment, NetConfig network) {
+                            int maxSandboxes, long maxMemoryMib, Containment containment, NetConfig network,
+                            Path imageStore) {
     public ManagerConfig {
         Objects.requireNonNull(imagesDir, "imagesDir");
         Objects.requireNonNull(runRoot, "runRoot");
@@ -52,50 +55,65 @@ public record ManagerConfig(Path imagesDir, Path runRoot, Path stateDir, Path sh
     public static ManagerConfig defaults() {
         Path home = ImageCatalog.defaultImagesDir().getParent();
         return new ManagerConfig(ImageCatalog.defaultImagesDir(), RunRoot.defaultPath(), home,
-                Path.of("/dev/shm", "basalt"), 16 << 20, Duration.ofMinutes(5), true, List.of(), 0, 0, Containment.defaults(), null);
+                Path.of("/dev/shm", "basalt"), 16 << 20, Duration.ofMinutes(5), true, List.of(), 0, 0, Containment.defaults(), null, null);
     }
 
     public ManagerConfig withImagesDir(Path dir) {
-        return new ManagerConfig(dir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network);
+        return new ManagerConfig(dir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network, imageStore);
     }
 
     public ManagerConfig withRunRoot(Path dir) {
-        return new ManagerConfig(imagesDir, dir, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network);
+        return new ManagerConfig(imagesDir, dir, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network, imageStore);
     }
 
     public ManagerConfig withStateDir(Path dir) {
-        return new ManagerConfig(imagesDir, runRoot, dir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network);
+        return new ManagerConfig(imagesDir, runRoot, dir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network, imageStore);
     }
 
     public ManagerConfig withShmDir(Path dir) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, dir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, dir, maxOutputBytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network, imageStore);
     }
 
     public ManagerConfig withMaxOutputBytes(int bytes) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, bytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, bytes, operationTimeout, vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network, imageStore);
     }
 
     public ManagerConfig withVmsDieWithManager(boolean die) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, die, pools, maxSandboxes, maxMemoryMib, containment, network);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, die, pools, maxSandboxes, maxMemoryMib, containment, network, imageStore);
     }
 
     public ManagerConfig withPools(List<PoolConfig> newPools) {
-        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, newPools, maxSandboxes, maxMemoryMib, containment, network);
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout, vmsDieWithManager, newPools, maxSandboxes, maxMemoryMib, containment, network, imageStore);
     }
 
     public ManagerConfig withLimits(int newMaxSandboxes, long newMaxMemoryMib) {
         return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout,
-                vmsDieWithManager, pools, newMaxSandboxes, newMaxMemoryMib, containment, network);
+                vmsDieWithManager, pools, newMaxSandboxes, newMaxMemoryMib, containment, network, imageStore);
     }
 
     public ManagerConfig withContainment(Containment newContainment) {
         return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout,
-                vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, newContainment, network);
+                vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, newContainment, network, imageStore);
     }
 
     public ManagerConfig withNetwork(NetConfig newNetwork) {
         return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout,
-                vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, newNetwork);
+                vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, newNetwork, imageStore);
+    }
+
+    public ManagerConfig withImageStore(Path dir) {
+        return new ManagerConfig(imagesDir, runRoot, stateDir, shmDir, maxOutputBytes, operationTimeout,
+                vmsDieWithManager, pools, maxSandboxes, maxMemoryMib, containment, network, dir);
+    }
+
+    /** The image store's directory. */
+    public Path imageStoreDir() {
+        return imageStore != null ? imageStore : stateDir.resolve("store");
+    }
+
+    /** Where the disks of sandboxes and templates keep their files (on the image store's file system). */
+    public Path disksDir() {
+        return stateDir.resolve("disks");
     }
 
     /** The snapshot catalog directory. */

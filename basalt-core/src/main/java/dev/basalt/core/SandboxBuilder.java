@@ -4,6 +4,7 @@ import dev.basalt.api.BasaltException;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.vmm.Hypervisor;
 import dev.basalt.vmm.LaunchPolicy;
+import dev.basalt.vmm.VmConfig;
 import dev.basalt.vmm.VmHandle;
 import dev.basalt.vmm.agent.AgentClient;
 import dev.basalt.vmm.agent.AgentTransport;
@@ -132,14 +133,14 @@ final class SandboxBuilder {
     /**
      * A restore-pool VM: launched on the template's memory, state loaded, resumed, the agent
      * answering, and the paths a hand-out runs exercised once so that TCG has translated them: an
-     * identity (its own id as hostname, a fresh seed) and the {@link #warmUp} execs.
+     * identity (its own id as hostname, a fresh seed) and the {@link #warmUp} execs. {@code config}
+     * is the template's clone config with the VM's own disks ({@link Disks#attach}).
      * {@link #fromStandby} then gives the sandbox's real identity, which replaces all of it.
      */
-    Standby standby(String id, Path dir, Template template, SandboxSpec spec) {
+    Standby standby(String id, Path dir, Template template, VmConfig config, SandboxSpec spec) {
         checkTemplateRoom(template);
         long deadline = System.nanoTime() + prepareTimeout(spec, true).toNanos();
-        VmHandle vm = start(id, spec, true, p -> hypervisor.startForState(template.cloneConfig(id), dir, p,
-                template.stateFile()));
+        VmHandle vm = start(id, spec, true, p -> hypervisor.startForState(config, dir, p, template.stateFile()));
         runRoot.recordVmm(dir, vm.pid());
         try {
             AgentClient agent = resume(id, vm, deadline);

@@ -21,9 +21,12 @@ import dev.basalt.vmm.Hypervisor;
 import dev.basalt.vmm.Hypervisors;
 import dev.basalt.vmm.LaunchPolicy;
 import dev.basalt.vmm.MemoryBacking;
+import dev.basalt.image.ImageService;
 import dev.basalt.vmm.VmConfig;
 import dev.basalt.vmm.VmHandle;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,6 +53,8 @@ public final class SandboxManager implements Sandboxes {
     private final ManagerConfig config;
     private final Hypervisor hypervisor;
     private final ImageCatalog images;
+    private final ImageService imageService;
+    private final Disks disks;
     private final RunRoot runRoot;
     private final SandboxCgroups cgroups;
     private final SandboxBuilder builder;
@@ -62,6 +67,7 @@ public final class SandboxManager implements Sandboxes {
     private final GuestOperations guest;
     private final Internals internals = new Internals();
     private final Map<String, ManagedSandbox> sandboxes = new ConcurrentHashMap<>();
+    private final ExecDefaults execDefaults;
     private final EventBus events = new EventBus();
     private final SandboxStore store;
     private final SandboxNetwork network;
@@ -77,7 +83,10 @@ public final class SandboxManager implements Sandboxes {
     public SandboxManager(ManagerConfig config, Hypervisor hypervisor) {
         this.config = config;
         this.hypervisor = hypervisor;
-        this.images = new ImageCatalog(config.imagesDir());
+        this.imageService = ImageService.open(config.imageStoreDir());
+        this.images = new ImageCatalog(config.imagesDir(), imageService);
+        this.disks = new Disks(config.disksDir());
+        this.execDefaults = new ExecDefaults(imageService.store());
         this.runRoot = new RunRoot(config.runRoot());
         this.cgroups = SandboxCgroups.detect(config.containment().cgroups());
         this.builder = new SandboxBuilder(hypervisor, runRoot, (config.vmsDieWithManager()
@@ -85,9 +94,9 @@ public final class SandboxManager implements Sandboxes {
                         .withSeccomp(config.containment().seccomp()),
                 cgroups);
         this.network = new SandboxNetwork(config.network());
-        this.templates = new TemplateCache(config.shmDir(), hypervisor, runRoot, builder, network);
+        this.templates = new TemplateCache(config.shmDir(), disks, hypervisor, runRoot, builder, network);
         this.snapshotCatalog = new SnapshotCatalog(config.snapshotsDir());
-        this.snapshots = new SnapshotOps(internals, builder, snapshotCatalog, hypervisor, config.shmDir());
+        this.snapshots = new SnapshotOps(internals, builder, disks, snapshotCatalog, hypervisor, config.shmDir());
         this.pauses = new PauseOps(internals, builder, hypervisor, runRoot, config.stateDir().resolve("paused"));
         this.guest = new GuestOperations(internals, new GuestFiles(config.operationTimeout()),
                 new ExecRunner(config.maxOutputBytes()));
@@ -96,7 +105,7 @@ public final class SandboxManager implements Sandboxes {
         this.networks = new NetworkOps(network, store);
         reattachAll();
         this.pools = new PoolSet(config.pools(), images, templates,
-                new PoolFactory(templates, runRoot, hypervisor, builder, internals));
+                new PoolFactory(templates, disks, runRoot, hypervisor, builder, internals));
     }
 
     /**
@@ -111,6 +120,7 @@ public final class SandboxManager implements Sandboxes {
         if (store == null) {
             runRoot.reapOrphans();
             cgroups.sweep(java.util.Set.of());
+            reapDisks(java.util.Set.of());
             return;
         }
         long start = System.nanoTime();
@@ -121,6 +131,7 @@ public final class SandboxManager implements Sandboxes {
             var keep = kept.stream().map(SandboxStore.Row::id).collect(java.util.stream.Collectors.toSet());
             runRoot.reapOrphans(keep);
             cgroups.sweep(keep);
+            reapDisks(keep);
             for (var row : rows) {
                 if (row.state() == dev.basalt.api.SandboxState.STARTING) {
                     store.delete(row.id());
@@ -175,6 +186,21 @@ public final class SandboxManager implements Sandboxes {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /**
+     * Deletes disk files that no sandbox or template owns (what a manager killed with SIGKILL left):
+     * a sandbox's once its run directory is gone (reaped above, or never made) and no record names
+     * it, a template's once its memory is gone from the shm directory.
+     */
+    private void reapDisks(java.util.Set<String> recorded) {
+        disks.reap(id -> recorded.contains(id) || Files.exists(config.runRoot().resolve(id)),
+                name -> name.startsWith(".") || Files.isDirectory(config.shmDir().resolve("templates").resolve(name)));
+    }
+
+    /** The image store: list, inspect, remove, pull, import; the shipped {@code base}. */
+    public ImageService images() {
+        return imageService;
     }
 
     /** Every lifecycle event: recorded durably first (daemon), then published to subscribers. */
@@ -260,7 +286,10 @@ public final class SandboxManager implements Sandboxes {
         if (!spec.usesTemplate()) {
             HostResources.check(spec);
             sandbox = internals.register(spec, id -> image.vmConfig(id, spec, new MemoryBacking.Anonymous()), "boot");
-            recipe = () -> builder.forBoot(sandbox);
+            recipe = () -> {
+                internals.attachDisks(sandbox, sandbox.config());
+                builder.forBoot(sandbox);
+            };
             what = "failed to boot";
         } else {
             TemplateKey templateKey = templates.key(image, spec);
@@ -282,8 +311,11 @@ public final class SandboxManager implements Sandboxes {
             sandbox = standby == null
                     ? internals.register(spec, template::cloneConfig, "template:" + key)
                     : internals.adoptStandby(standby, spec, "template:" + key);
-            recipe = standby != null ? () -> builder.fromStandby(sandbox, standby)
-                    : () -> builder.fromTemplate(sandbox, templates.get(templateKey), false);
+            recipe = standby != null ? () -> builder.fromStandby(sandbox, standby) : () -> {
+                Template made = templates.get(templateKey);
+                internals.attachDisks(sandbox, made.cloneConfig(sandbox.id()));
+                builder.fromTemplate(sandbox, made, false);
+            };
             what = "failed to start from its template";
         }
         if (wait) {
@@ -341,17 +373,19 @@ public final class SandboxManager implements Sandboxes {
 
     @Override
     public ExecResult exec(String id, ExecRequest request) {
-        return guest.exec(id, networks.withProxyEnv(sandboxes.get(id), request));
+        return guest.exec(id, networks.withProxyEnv(sandboxes.get(id), execDefaults.apply(id, get(id).spec().image(), request)));
     }
 
     @Override
     public ExecResult exec(String id, ExecRequest request, ExecOutput output) {
-        return guest.exec(id, networks.withProxyEnv(sandboxes.get(id), request), output);
+        return guest.exec(id, networks.withProxyEnv(sandboxes.get(id), execDefaults.apply(id, get(id).spec().image(), request)),
+                output);
     }
 
     @Override
     public ExecProcess start(String id, ExecRequest request, ExecOutput output) {
-        return guest.start(id, networks.withProxyEnv(sandboxes.get(id), request), output);
+        return guest.start(id, networks.withProxyEnv(sandboxes.get(id), execDefaults.apply(id, get(id).spec().image(), request)),
+                output);
     }
 
     @Override
@@ -597,6 +631,19 @@ public final class SandboxManager implements Sandboxes {
             }
         }
 
+        @Override
+        public void attachDisks(ManagedSandbox sandbox, VmConfig config) {
+            // the run directory exists already: a disk directory without one is garbage to the reaper
+            sandbox.reconfigure(disks.attach(sandbox.id(), config));
+        }
+
+        @Override
+        public void persist(ManagedSandbox sandbox) {
+            if (store != null) {
+                store.save(sandbox);
+            }
+        }
+
         ManagedSandbox adoptStandby(Standby standby, SandboxSpec spec, String origin) {
             return admit(new ManagedSandbox(standby.id(), spec, standby.vm().config(), standby.dir(), hypervisor, origin,
                     SandboxManager.this::onEvent));
@@ -612,6 +659,7 @@ public final class SandboxManager implements Sandboxes {
                     if (sandbox.vm() != null) {
                         sandbox.vm().kill();
                     }
+                    disks.delete(sandbox.id());
                     runRoot.delete(sandbox.dir());
                     throw e;
                 }
@@ -634,7 +682,9 @@ public final class SandboxManager implements Sandboxes {
                 vm.kill();
             }
             network.detach(sandbox.id());
+            disks.delete(sandbox.id());
             runRoot.delete(sandbox.dir());
+            execDefaults.forget(sandbox.id());
             expiry.cancel(sandbox.id());
             if (sandboxes.remove(sandbox.id(), sandbox)) {
                 pauses.forget(sandbox.id());

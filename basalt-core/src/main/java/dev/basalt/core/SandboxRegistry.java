@@ -16,7 +16,7 @@ interface SandboxRegistry {
      */
     ManagedSandbox register(SandboxSpec spec, Function<String, VmConfig> config, String origin);
 
-    /** Kills the sandbox's VM, deletes its directory and unregisters it. */
+    /** Kills the sandbox's VM, deletes its directory and disk files, and unregisters it. */
     void discard(ManagedSandbox sandbox);
 
     /**
@@ -28,4 +28,13 @@ interface SandboxRegistry {
 
     /** Puts {@code fresh} in {@code old}'s place (same id) and announces it with {@code kind}. */
     void replace(ManagedSandbox old, ManagedSandbox fresh, dev.basalt.api.SandboxEvent.Kind kind);
+
+    /**
+     * Gives a registered sandbox whose VM has not started its own disk files ({@link Disks#attach}) for
+     * {@code config}, the chains it starts from; do it when they exist (a template's once it is made).
+     */
+    void attachDisks(ManagedSandbox sandbox, VmConfig config);
+
+    /** Records a running sandbox's changed config durably (a daemon's reattach rebuilds from it). */
+    void persist(ManagedSandbox sandbox);
 }

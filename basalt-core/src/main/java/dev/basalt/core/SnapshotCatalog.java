@@ -62,17 +62,24 @@ final class SnapshotCatalog {
     /**
      * Hashes the state, writes the metadata and moves the reserved directory into place.
      *
-     * @param vm      the config of the VM the state was saved from: what a restore rebuilds the VM from
+     * @param vm      the config of the VM the state was saved from: what a restore rebuilds the VM from;
+     *                its disks' chains are the snapshot's own links in {@code reserved} (see {@link Disks#keep})
      * @param network the source's network policy when it was saved: what a restored sandbox starts with
      */
     SnapshotInfo publish(Path reserved, SnapshotInfo draft, VmConfig vm, dev.basalt.api.NetworkPolicy network) {
         Path state = reserved.resolve(STATE);
+        Path published = dir.resolve(draft.name());
+        VmConfig stored = vm.withName("").withMemory(new MemoryBacking.Anonymous());
+        for (var disk : stored.devices(dev.basalt.vmm.Device.Disk.class)) {
+            // the links move with the directory: name them where they will be
+            stored = stored.withDevice(disk.relocated(p -> p.startsWith(reserved) ? published.resolve(reserved.relativize(p)) : p));
+        }
         try {
             SnapshotInfo info = new SnapshotInfo(draft.name(), draft.sourceSandbox(), draft.image(), draft.imageId(),
                     draft.vmmVersion(), draft.vcpus(), draft.memoryMib(), draft.createdAt(), Files.size(state), sha256(state));
             ObjectNode meta = JSON.valueToTree(new Meta(info.name(), info.sourceSandbox(), info.image(), info.imageId(),
                     info.vmmVersion(), info.vcpus(), info.memoryMib(), info.createdAt().toString(), info.sizeBytes(),
-                    info.sha256(), vm.shape(), null, null, null, null,
+                    info.sha256(), stored, null, null, null, null,
                     network.mode() == dev.basalt.api.NetworkMode.NONE ? null : network.mode().cliName(),
                     network.mode() == dev.basalt.api.NetworkMode.NONE ? null : texts(network.allow()),
                     network.mode() == dev.basalt.api.NetworkMode.NONE ? null : texts(network.deny())));
@@ -99,7 +106,7 @@ final class SnapshotCatalog {
 
     /**
      * The stored metadata of a snapshot: the public part plus the config of the VM it was saved from
-     * ({@code vm}, its shape). Snapshots written before VM configs existed carry {@code kernel},
+     * ({@code vm}: no name, anonymous memory; a disk's chain names the snapshot's own links). Snapshots written before VM configs existed carry {@code kernel},
      * {@code initrd}, {@code acpi} and {@code cmdlineExtra} instead, from which {@link #config()}
      * rebuilds the same machine.
      */
@@ -123,7 +130,7 @@ final class SnapshotCatalog {
                     Instant.parse(createdAt), sizeBytes, sha256);
         }
 
-        /** The config of the saved VM (its shape: no name, anonymous memory). */
+        /** The config of the saved VM (no name, anonymous memory). */
         VmConfig config() {
             if (vm != null) {
                 return vm;

@@ -34,15 +34,17 @@ final class SnapshotOps implements AutoCloseable {
 
     private final SandboxRegistry registry;
     private final SandboxBuilder builder;
+    private final Disks disks;
     private final SnapshotCatalog catalog;
     private final Hypervisor hypervisor;
     private final Path forkDir;
     private final TemplateCompactor compactor;
 
-    SnapshotOps(SandboxRegistry registry, SandboxBuilder builder, SnapshotCatalog catalog, Hypervisor hypervisor,
-                Path shmDir) {
+    SnapshotOps(SandboxRegistry registry, SandboxBuilder builder, Disks disks, SnapshotCatalog catalog,
+                Hypervisor hypervisor, Path shmDir) {
         this.registry = registry;
         this.builder = builder;
+        this.disks = disks;
         this.catalog = catalog;
         this.hypervisor = hypervisor;
         this.forkDir = shmDir.resolve("forks");
@@ -60,9 +62,10 @@ final class SnapshotOps implements AutoCloseable {
         checkShmRoom(source, false, "checkpointing");
         Path reserved = catalog.reserve(name);
         try {
-            saveFrozen(source, reserved.resolve(SnapshotCatalog.STATE), "checkpoint");
+            VmConfig frozen = saveFrozen(source, reserved.resolve(SnapshotCatalog.STATE), "checkpoint");
             SandboxSpec spec = source.spec();
-            VmConfig vm = source.config();
+            // the snapshot holds its own links to the disk layers as they were when it was taken
+            VmConfig vm = Disks.keep(frozen, reserved.resolve("disk"));
             SnapshotInfo draft = new SnapshotInfo(name, id, spec.image(), GuestImage.identity(spec.image(), vm.boot()),
                     hypervisor.version(), spec.vcpus(), spec.memoryMib(), Instant.now(), 0, "");
             return catalog.publish(reserved, draft, vm, spec.network());
@@ -109,9 +112,14 @@ final class SnapshotOps implements AutoCloseable {
         Path state = forkDir.resolve(id + "-" + SandboxIds.next() + StateFiles.tag() + ".state");
         try {
             long start = System.nanoTime();
-            saveFrozen(parent, state, "fork");
+            VmConfig frozen = saveFrozen(parent, state, "fork");
             long saved = System.nanoTime();
-            List<SandboxInfo> children = restoreMany(spec, parent.config(), state, "fork:" + id, count);
+            // the children start from the chains frozen at the save; the parent writes a new top
+            VmConfig chains = frozen;
+            for (var disk : frozen.devices(dev.basalt.vmm.Device.Disk.class)) {
+                chains = chains.withDevice(disk.withTop(null));
+            }
+            List<SandboxInfo> children = restoreMany(spec, chains, state, "fork:" + id, count);
             log.debug("fork of {}: state saved in {} ms ({} KiB), {} child(ren) ready in {} ms", id,
                     (saved - start) / 1_000_000, sizeKib(state), count, (System.nanoTime() - saved) / 1_000_000);
             return children;
@@ -164,6 +172,7 @@ final class SnapshotOps implements AutoCloseable {
         ManagedSandbox sandbox = registry.register(spec, id -> vm.withName(id).withMemory(new MemoryBacking.Anonymous()),
                 origin);
         try {
+            registry.attachDisks(sandbox, sandbox.config());
             builder.fromState(sandbox, state, spec.bootTimeout());
             return sandbox;
         } catch (RuntimeException e) {
@@ -191,14 +200,23 @@ final class SnapshotOps implements AutoCloseable {
         }
     }
 
-    /** Freezes the sandbox, makes sure the guest has read everything, saves its state, lets it run on. */
-    private void saveFrozen(ManagedSandbox sandbox, Path file, String what) {
+    /**
+     * Freezes the sandbox, makes sure the guest has read everything, freezes its disks (the VM
+     * paused: memory and disk captured at one instant), saves its state, lets it run on. Returns the
+     * sandbox's config after the save: its disks' chains end in the layers frozen for the save.
+     */
+    private VmConfig saveFrozen(ManagedSandbox sandbox, Path file, String what) {
         AgentClient agent = sandbox.freeze(what);
         try {
             agent.ping(Duration.ofSeconds(10));
             VmHandle vm = sandbox.vm();
             agent.guestPaused(true);
             try {
+                if (!vm.config().devices(dev.basalt.vmm.Device.Disk.class).isEmpty()) {
+                    vm.pause();
+                    sandbox.reconfigure(disks.freeze(vm, sandbox.config(), disks.sandboxDir(sandbox.id())));
+                    registry.persist(sandbox);
+                }
                 vm.saveState(file);
                 CrashPoint.reach(what + "-saved");
             } finally {
@@ -213,6 +231,7 @@ final class SnapshotOps implements AutoCloseable {
         } finally {
             sandbox.thaw();
         }
+        return sandbox.config();
     }
 
     /** Gives back, now, the template memory that saves still have to give back. */

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.basalt.api.BasaltException;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.vmm.Hypervisor;
+import dev.basalt.vmm.Device;
 import dev.basalt.vmm.MemoryBacking;
+import dev.basalt.vmm.VmConfig;
 import dev.basalt.vmm.agent.AgentClient;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -43,6 +45,7 @@ final class TemplateCache {
     private static final int KEEP = 8;
 
     private final Path root;
+    private final Disks disks;
     private final Hypervisor hypervisor;
     private final RunRoot runRoot;
     private final SandboxBuilder builder;
@@ -51,10 +54,14 @@ final class TemplateCache {
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     /** Template keys by image id and size: every create asks for one. */
     private final Map<String, TemplateKey> keys = new ConcurrentHashMap<>();
+    /** What the template of a key boots: its config with the disk chains it starts from (the image's files). */
+    private final Map<TemplateKey, VmConfig> sources = new ConcurrentHashMap<>();
 
-    TemplateCache(Path shmDir, Hypervisor hypervisor, RunRoot runRoot, SandboxBuilder builder, SandboxNetwork network) {
+    TemplateCache(Path shmDir, Disks disks, Hypervisor hypervisor, RunRoot runRoot, SandboxBuilder builder,
+                  SandboxNetwork network) {
         this.network = network;
         this.root = shmDir.resolve("templates");
+        this.disks = disks;
         this.hypervisor = hypervisor;
         this.runRoot = runRoot;
         this.builder = builder;
@@ -68,17 +75,22 @@ final class TemplateCache {
 
     /** The key of the template that VMs of this image and spec are cloned from. */
     TemplateKey key(GuestImage image, SandboxSpec spec) {
-        return keys.computeIfAbsent(image.name() + "|" + image.id() + "|" + spec.vcpus() + "|" + spec.memoryMib()
-                + "|" + spec.network().mode().hasNic(), k ->
-                new TemplateKey(FORMAT, image.name(), image.id(), hypervisor.version(), hypervisor.accel().id(),
-                        image.vmConfig("", spec, new MemoryBacking.Anonymous())));
+        String rootId = image.root() == null ? "" : image.root().id() + "|" + image.diskBytes(spec);
+        // a template with a disk is tied to the directory its layer is in: managers with other state
+        // directories (basaltd and an embedded CLI sharing /dev/shm) get templates of their own
+        String identity = image.root() == null ? image.id() : image.id() + "|disks " + disks.root();
+        TemplateKey key = keys.computeIfAbsent(image.name() + "|" + image.id() + "|" + spec.vcpus() + "|" + spec.memoryMib()
+                + "|" + spec.network().mode().hasNic() + "|" + rootId, k -> new TemplateKey(FORMAT, image.name(), identity,
+                hypervisor.version(), hypervisor.accel().id(), image.vmConfig("", spec, new MemoryBacking.Anonymous())));
+        sources.putIfAbsent(key, image.vmConfig("", spec, new MemoryBacking.Anonymous()));
+        return key;
     }
 
     /** Where the template of {@code key} lives (published or not yet). */
     Template location(TemplateKey key) {
         String name = key.hash();
         Path dir = root.resolve(name);
-        return new Template(key, name, dir.resolve("memory.ram"), dir.resolve("state.bin"));
+        return new Template(key, name, dir.resolve("memory.ram"), dir.resolve("state.bin"), disks.templateDir(name));
     }
 
     /** The template of {@code key}, booting and saving it first if there is none yet. */
@@ -104,7 +116,7 @@ final class TemplateCache {
     /** True if the template exists; marks it used. */
     private boolean published(Template template) {
         Path meta = template.memoryFile().resolveSibling("template.json");
-        if (!Files.isRegularFile(meta)) {
+        if (!Files.isRegularFile(meta) || template.hasDisks() && !disks.templateReady(template.name())) {
             return false;
         }
         try {
@@ -122,13 +134,18 @@ final class TemplateCache {
         HostResources.checkShmRoom(root, memoryMib + HostResources.SHM_MARGIN_MIB, "the template of image " + key.image()
                 + " (" + memoryMib + " MiB, which its clones may fill)");
         long start = System.nanoTime();
+        // a template whose disk files went missing is made again (its clones keep their mappings)
+        RunRoot.deleteTree(template.memoryFile().getParent());
         Path tmp = Files.createTempDirectory(root, ".t" + template.name() + StateFiles.tag() + ".");
         String id = "t" + SandboxIds.next().substring(1);
-        var config = key.shape().withName(id).withMemory(new MemoryBacking.SharedFile(tmp.resolve("memory.ram")));
+        VmConfig source = sources.getOrDefault(key, key.shape());
+        var config = source.withName(id).withMemory(new MemoryBacking.SharedFile(tmp.resolve("memory.ram")));
         SandboxSpec spec = SandboxSpec.defaults().withVcpus(config.machine().vcpus()).withMemoryMib(memoryMib)
                 .withBootTimeout(Duration.ofMinutes(2));
-        ManagedSandbox builderVm = new ManagedSandbox(id, spec, config, runRoot.create(id), hypervisor,
+        Path runDir = runRoot.create(id);
+        ManagedSandbox builderVm = new ManagedSandbox(id, spec, disks.attach(id, config), runDir, hypervisor,
                 "template-build", event -> { });
+        boolean published = false;
         try {
             if (SandboxNetwork.hasNic(config)) {   // its guest reaches nothing: it only boots to be saved
                 builderVm.networkNamespace(network.attach(id, SandboxNetwork.NOTHING));
@@ -137,14 +154,21 @@ final class TemplateCache {
             AgentClient agent = builderVm.freeze("save a template of");
             agent.ping(Duration.ofSeconds(10));      // every byte the host sent has been read by the guest
             builderVm.vm().saveState(tmp.resolve("state.bin"));
+            // the VM is done: its disk, flushed by the save, becomes the template's frozen layer
+            builderVm.vm().kill();
+            for (Device.Disk disk : builderVm.config().devices(Device.Disk.class)) {
+                disks.publishTemplate(id, template.name(), disk);
+            }
             JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("template.json").toFile(), Map.of(
                     "name", template.name(), "key", key, "createdAt", Instant.now().toString()));
             CrashPoint.reach("template-saved");
             Files.move(tmp, template.memoryFile().getParent(), StandardCopyOption.ATOMIC_MOVE);
+            published = true;
             log.info("template {} of image {} ({} vCPU, {} MiB) saved in {} ms", template.name(), key.image(),
                     config.machine().vcpus(), memoryMib, (System.nanoTime() - start) / 1_000_000);
         } catch (RuntimeException | IOException e) {
             RunRoot.deleteTree(tmp);
+            disks.deleteTemplate(template.name());
             throw e instanceof BasaltException b ? b : new BasaltException.Unavailable("cannot build the template of image "
                     + key.image() + ": " + e.getMessage() + builderVm.diagnostics(), e);
         } finally {
@@ -154,6 +178,10 @@ final class TemplateCache {
             }
             network.detach(id);
             runRoot.delete(builderVm.dir());
+            disks.delete(id);
+            if (!published) {
+                disks.deleteTemplate(template.name());
+            }
         }
         evictOld();
     }
@@ -166,6 +194,7 @@ final class TemplateCache {
             for (Path old : templates.subList(Math.min(KEEP, templates.size()), templates.size())) {
                 log.info("evicting template {}", old.getFileName());
                 RunRoot.deleteTree(old);
+                disks.deleteTemplate(old.getFileName().toString());
             }
         } catch (IOException e) {
             log.debug("cannot evict templates: {}", e.getMessage());

@@ -51,7 +51,8 @@ public final class RealVms implements ParameterResolver {
     public static ManagerConfig config() {
         String run = "basalt-test-" + ProcessHandle.current().pid();
         return ManagerConfig.defaults().withImagesDir(imagesDir()).withRunRoot(Path.of("/tmp", run))
-                .withStateDir(Path.of("/tmp", run + "-state")).withShmDir(Path.of("/dev/shm", run));
+                .withStateDir(Path.of("/tmp", run + "-state")).withShmDir(Path.of("/dev/shm", run))
+                .withImageStore(DiskImages.sharedStore());
     }
 
     public static Path imagesDir() {

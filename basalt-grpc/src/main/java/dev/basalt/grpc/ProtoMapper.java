@@ -65,6 +65,7 @@ public final class ProtoMapper {
         if (s.ttl() != null) {
             b.setTtl(duration(s.ttl()));
         }
+        b.setDiskMib(s.diskMib());
         if (s.kernel() != null) {
             b.setKernel(s.kernel().toString());
         }
@@ -128,7 +129,8 @@ public final class ProtoMapper {
                 p.hasBootTimeout() ? duration(p.getBootTimeout()) : d.bootTimeout(),
                 p.getColdBoot(),
                 p.hasTtl() ? duration(p.getTtl()) : null,
-                p.hasNetwork() ? fromProto(p.getNetwork()) : NetworkPolicy.none());
+                p.hasNetwork() ? fromProto(p.getNetwork()) : NetworkPolicy.none(),
+                p.getDiskMib());
     }
 
     public static dev.basalt.grpc.v1.SandboxState toProto(SandboxState s) {

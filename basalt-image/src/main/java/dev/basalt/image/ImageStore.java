@@ -139,6 +139,14 @@ public final class ImageStore {
     }
 
     /**
+     * The file system file of a stored image (read-only). A holder must link it ({@link #link}, or a
+     * hard link of its own) before the image could be removed, to keep it.
+     */
+    public Path rootfs(ImageInfo info) {
+        return images.resolve(info.id()).resolve(ROOTFS);
+    }
+
+    /**
      * Hard-links the image's file system into {@code dir} as {@code rootfs-<id>.ext4} (if it is not
      * there yet) and returns the link: the caller's own reference, which stays valid whatever
      * happens to the image's name. {@code dir} must be on the store's file system.

@@ -2,6 +2,8 @@ package dev.basalt.vmm;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -18,7 +20,8 @@ import java.util.regex.Pattern;
 @JsonSubTypes({
         @JsonSubTypes.Type(value = Device.AgentPort.class, name = "agent-port"),
         @JsonSubTypes.Type(value = Device.Console.class, name = "console"),
-        @JsonSubTypes.Type(value = Device.Network.class, name = "network")
+        @JsonSubTypes.Type(value = Device.Network.class, name = "network"),
+        @JsonSubTypes.Type(value = Device.Disk.class, name = "disk")
 })
 public sealed interface Device {
     Pattern ID = Pattern.compile("[a-z][a-z0-9-]{0,15}");
@@ -76,6 +79,59 @@ public sealed interface Device {
             if (tap == null || !TAP.matcher(tap).matches()) {
                 throw new IllegalArgumentException("TAP device name '" + tap + "' is invalid");
             }
+        }
+    }
+
+    /**
+     * A disk on virtio-blk: a chain of read-only layers, bottom first (a raw file system image,
+     * then qcow2 layers each on the one before), under a writable qcow2 {@code top} that only this
+     * VM writes. Layers are never written once they are in a chain, so any number of VMs share
+     * them; a clone, a restored sandbox or a fork child gets a new top on a frozen chain. The
+     * guest sees {@code sizeBytes}.
+     *
+     * <p>A disk without a top ({@code top == null}) is a chain waiting for one (what a template,
+     * snapshot or parent hands its clones); only a disk with a top can be given to a VM.
+     *
+     * @param base      identity of the bottom layer's content (an image id): with the size, what a
+     *                  saved state of the VM depends on
+     * @param layers    the read-only files, bottom first
+     * @param top       the writable file, or null
+     * @param sizeBytes the disk's size as the guest sees it
+     */
+    record Disk(String id, String base, List<Path> layers, Path top, long sizeBytes) implements Device {
+        public Disk {
+            checkId(id);
+            Objects.requireNonNull(base, "base");
+            layers = List.copyOf(layers);
+            if (sizeBytes <= 0 || sizeBytes % 512 != 0) {
+                throw new IllegalArgumentException("disk size must be a positive multiple of 512, got " + sizeBytes);
+            }
+        }
+
+        /** The same chain under a new writable top. */
+        public Disk withTop(Path newTop) {
+            return new Disk(id, base, layers, newTop, sizeBytes);
+        }
+
+        /** The chain with {@code top} frozen as its last layer, and no top. */
+        public Disk frozen() {
+            if (top == null) {
+                return this;
+            }
+            List<Path> all = new java.util.ArrayList<>(layers);
+            all.add(top);
+            return new Disk(id, base, all, null, sizeBytes);
+        }
+
+        /** This disk with its files named by {@code rename} (a holder directory's own links to them). */
+        public Disk relocated(java.util.function.UnaryOperator<Path> rename) {
+            return new Disk(id, base, layers.stream().map(rename).toList(), top == null ? null : rename.apply(top), sizeBytes);
+        }
+
+        /** A saved state depends on the device, its content's origin and its size, not on the files. */
+        @Override
+        public Device shape() {
+            return new Disk(id, base, List.of(), null, sizeBytes);
         }
     }
 }

@@ -43,6 +43,15 @@ public record VmConfig(String name, Machine machine, Boot boot, List<Device> dev
         return new VmConfig(name, machine.withMemory(memory), boot, devices);
     }
 
+    /** This config with the device of {@code device}'s id replaced by it. */
+    public VmConfig withDevice(Device device) {
+        boolean found = devices.stream().anyMatch(d -> d.id().equals(device.id()));
+        if (!found) {
+            throw new IllegalArgumentException("no device with id '" + device.id() + "'");
+        }
+        return new VmConfig(name, machine, boot, devices.stream().map(d -> d.id().equals(device.id()) ? device : d).toList());
+    }
+
     /** The devices of one type, in order. */
     public <D extends Device> List<D> devices(Class<D> type) {
         return devices.stream().filter(type::isInstance).map(type::cast).toList();

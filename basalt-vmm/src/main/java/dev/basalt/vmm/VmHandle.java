@@ -89,6 +89,16 @@ public interface VmHandle {
      */
     void loadState();
 
+    /**
+     * Freezes the current top of a disk: from now on the VM writes {@code next.top()} (an empty
+     * qcow2 file the caller made on the current top), and the old top is a read-only layer that
+     * clones, snapshots and fork children may share. {@code next} is the disk (same id) with the
+     * current top as its last layer (by any name of that file) and the new top. Only while the VM
+     * is paused (so memory and disk are captured at one instant); returns the VM's config with
+     * {@code next}, which {@link #config()} returns from now on.
+     */
+    VmConfig freezeDisk(Device.Disk next);
+
     /** The tail of the serial console, at most {@code maxBytes}. */
     String consoleTail(int maxBytes);
 

@@ -63,6 +63,16 @@ final class FdMonitor implements AutoCloseable {
         awaitReply("getfd");
     }
 
+    /**
+     * Adds a duplicate of {@code fd} to a new descriptor set of QEMU ({@code add-fd}) and returns the
+     * set's id: QEMU opens it as {@code /dev/fdset/<id>} (a block device's file, say). The caller
+     * still owns and closes {@code fd}.
+     */
+    int addFd(int fd) {
+        send(request("add-fd", Map.of()), fd);
+        return awaitReply("add-fd").path("fdset-id").asInt();
+    }
+
     /** Runs one command and returns its {@code return} value; events in between are skipped. */
     JsonNode execute(String command, Map<String, ?> arguments) {
         send(request(command, arguments), -1);
@@ -149,6 +159,15 @@ final class FdMonitor implements AutoCloseable {
         }
 
         /** Creates (or truncates) {@code file} for writing, mode 0600; returns the descriptor. */
+        /** Opens an existing file for reading and writing (a disk's new top). */
+        static int openReadWrite(Path file) {
+            try {
+                return Libc.open(file, 2 | Libc.O_CLOEXEC, 0);
+            } catch (Libc.Errno e) {
+                throw new BasaltException.Internal(e.getMessage(), e);
+            }
+        }
+
         static int create(Path file) {
             try {
                 return Libc.open(file, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_TRUNC | Libc.O_CLOEXEC, 0600);

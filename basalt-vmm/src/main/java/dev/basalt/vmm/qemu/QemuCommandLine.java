@@ -27,6 +27,8 @@ final class QemuCommandLine {
     private static final int MEMORY_FD = 6;
     /** The first network device's TAP; the next ones follow. */
     private static final int TAP_FD = 7;
+    /** The first descriptor a confined VMM gets disk files as (one per layer and top, in order). */
+    private static final int DISK_FD = 10;
     /**
      * QEMU's own seccomp filter (with {@code LaunchPolicy.seccomp()}, the default): no obsolete system calls, no privilege changes, no
      * fork/exec, no changes to scheduling or resource limits from inside QEMU.
@@ -112,7 +114,7 @@ final class QemuCommandLine {
                         "-device", "virtio-net-device,netdev=" + n.id() + ",mac=" + n.mac()));
                 continue;
             }
-            cmd.addAll(device(device, runDir));
+            cmd.addAll(device(device, runDir, handIn ? files : null));
         }
         cmd.addAll(List.of("-qmp", "unix:" + runDir.qmp() + ",server=on,wait=off"));
         cmd.addAll(List.of("-chardev", "socket,id=fdmon,path=" + runDir.fdMonitor() + ",server=on,wait=off"));
@@ -135,7 +137,7 @@ final class QemuCommandLine {
      * migration stream, and the virtio devices themselves carry no id (their section names come
      * from the bus), so states stay loadable when ids are added.
      */
-    private static List<String> device(Device device, QemuRunDir runDir) {
+    private static List<String> device(Device device, QemuRunDir runDir, List<InheritedFile> handIn) {
         return switch (device) {
             // max_ports=2: 31 default ports cost ~34 ms of boot and 4 MB
             case Device.AgentPort p -> List.of("-device", "virtio-serial-device,max_ports=2",
@@ -145,7 +147,67 @@ final class QemuCommandLine {
             // a socket the host drains into a bounded ring (ConsolePump), not a file the guest can grow
             case Device.Console c -> List.of("-chardev", "socket,id=" + c.id() + ",path=" + runDir.consoleSocket(c.id())
                             + ",server=on,wait=off", "-serial", "chardev:" + c.id());
+            case Device.Disk d -> disk(d, handIn);
         };
+    }
+
+    /**
+     * A disk: one read-only node per layer, each qcow2 layer backed by the node below it (named
+     * here, so QEMU never follows the file names in the images' headers), and the writable top on
+     * the last; the virtio-blk device is attached to the top's node, {@link #topNode}.
+     */
+    private static List<String> disk(Device.Disk d, List<InheritedFile> handIn) {
+        if (d.top() == null) {
+            throw new IllegalArgumentException("disk " + d.id() + " has no writable top");
+        }
+        List<String> args = new ArrayList<>();
+        int fd = DISK_FD + (handIn == null ? 0 : (int) handIn.stream().filter(f -> f.fd() >= DISK_FD).count());
+        String below = null;
+        for (int i = 0; i < d.layers().size(); i++) {
+            Path layer = d.layers().get(i);
+            String file = handIn == null ? layer.toString() : handIn(handIn, fd++, layer, InheritedFile.Access.READ).toString();
+            String fileNode = d.id() + "-f" + i;
+            String node = layerNode(d, i);
+            // locking=off: a layer is never written again (Basalt's rule, mode 0444), while the VM that froze it may
+            // keep it open read-write, which QEMU's image locks would hold against every clone that reads it
+            args.addAll(List.of("-blockdev", "driver=file,node-name=" + fileNode + ",filename=" + escape(file)
+                    + ",read-only=on,locking=off"));
+            args.addAll(List.of("-blockdev", "driver=" + format(layer) + ",node-name=" + node + ",file=" + fileNode
+                    + ",read-only=on" + (below == null ? "" : ",backing=" + below)));
+            below = node;
+        }
+        String top = handIn == null ? d.top().toString()
+                : handIn(handIn, fd, d.top(), InheritedFile.Access.READ_WRITE).toString();
+        String topFile = d.id() + "-ft" + d.layers().size();
+        args.addAll(List.of("-blockdev", "driver=file,node-name=" + topFile + ",filename=" + escape(top)));
+        args.addAll(List.of("-blockdev", "driver=qcow2,node-name=" + topNode(d) + ",file=" + topFile
+                + (below == null ? "" : ",backing=" + below)));
+        args.addAll(List.of("-device", "virtio-blk-device,drive=" + topNode(d)));
+        return args;
+    }
+
+    /** The block node of a disk's layer {@code i}. */
+    static String layerNode(Device.Disk d, int i) {
+        return d.id() + "-l" + i;
+    }
+
+    /**
+     * The block node of a disk's writable top. A top frozen while the VM runs keeps its node name
+     * and becomes the backing of the new top, whose name counts one layer more.
+     */
+    static String topNode(Device.Disk d) {
+        return d.id() + "-t" + d.layers().size();
+    }
+
+    /** A layer's format: the bottom one is a raw file system image ({@code .raw}, {@code .ext4}), the rest qcow2. */
+    static String format(Path layer) {
+        String name = layer.getFileName().toString();
+        return name.endsWith(".raw") || name.endsWith(".ext4") || name.endsWith(".img") ? "raw" : "qcow2";
+    }
+
+    /** A value in QEMU's option syntax, where a comma is written twice. */
+    private static String escape(String value) {
+        return value.replace(",", ",,");
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.basalt.vmm.qemu;
 import dev.basalt.api.BasaltException;
 import dev.basalt.vmm.Accel;
 import dev.basalt.vmm.Device;
+import dev.basalt.vmm.Libc;
 import dev.basalt.vmm.LogFiles;
 import dev.basalt.vmm.MemoryBacking;
 import dev.basalt.vmm.VmConfig;
@@ -25,7 +26,7 @@ import org.slf4j.LoggerFactory;
 final class QemuVm implements VmHandle {
     private static final Logger log = LoggerFactory.getLogger(QemuVm.class);
 
-    private final VmConfig config;
+    private volatile VmConfig config;
     private final QemuRunDir runDir;
     private final boolean background;
     private final Path incomingState;
@@ -198,6 +199,35 @@ final class QemuVm implements VmHandle {
         boolean fileBacked = !(config.machine().memory() instanceof MemoryBacking.Anonymous);
         Migration.load(qmp(), QemuCommandLine.STATE_FD, incomingState, fileBacked);
     }
+
+    @Override
+    public synchronized VmConfig freezeDisk(Device.Disk next) {
+        Device.Disk disk = config.devices(Device.Disk.class).stream().filter(d -> d.id().equals(next.id())).findFirst()
+                .orElseThrow(() -> new BasaltException.Internal("VM " + config.name() + " has no disk " + next.id()));
+        if (disk.top() == null || next.top() == null || next.layers().size() != disk.layers().size() + 1) {
+            throw new IllegalArgumentException("disk " + next.id() + " of VM " + config.name() + ": " + next
+                    + " is not its chain with its top frozen");
+        }
+        Path newTop = next.top();
+        String node = QemuCommandLine.topNode(next);
+        try (FdMonitor monitor = FdMonitor.connect(runDir.fdMonitor())) {
+            int fd = FdMonitor.Native.openReadWrite(newTop);
+            int fdset;
+            try {
+                fdset = monitor.addFd(fd);
+            } finally {
+                Libc.close(fd);   // QEMU holds its own copy now
+            }
+            qmp().execute("blockdev-add", Map.of("driver", "qcow2", "node-name", node,
+                    "file", Map.of("driver", "file", "filename", "/dev/fdset/" + fdset), "backing", NULL));
+            qmp().execute("blockdev-snapshot", Map.of("node", QemuCommandLine.topNode(disk), "overlay", node));
+        }
+        config = config.withDevice(next);
+        return config;
+    }
+
+    /** JSON null in a QMP argument map (Map.of refuses null values). */
+    private static final Object NULL = com.fasterxml.jackson.databind.node.NullNode.getInstance();
 
     @Override
     public void kill() {
