@@ -99,7 +99,7 @@ public final class ImageCatalog {
             info = store.ensureBase(line -> log.info("{}", line));
         }
         if (info == null) {
-            throw new BasaltException.NotFound("no image '" + name + "': it is neither a boot image in " + imagesDir
+            throw new BasaltException.InvalidArgument("image '" + name + "' not found: it is neither a boot image in " + imagesDir
                     + " nor in the image store (list them with `basalt images`; pull, import or build it first)");
         }
         long fsBytes = store.store().fileSystemBytes(name);

@@ -130,7 +130,7 @@ class DiskTest {
                     .startsWith("a\nfrom the image\n");
             assertThat(sh(m, b.id(), DROP + "cat /etc/marker")).isEqualTo("from the image\n");
             assertThatThrownBy(() -> m.create(SandboxSpec.defaults().withImage(DiskImages.BUSYBOX).withColdBoot(true)))
-                    .isInstanceOf(BasaltException.NotFound.class).hasMessageContaining(DiskImages.BUSYBOX);
+                    .isInstanceOf(BasaltException.InvalidArgument.class).hasMessageContaining(DiskImages.BUSYBOX);
         } finally {
             m.remove(a.id());
             m.remove(b.id());
@@ -145,7 +145,7 @@ class DiskTest {
         assertThatThrownBy(() -> m.create(spec(m, 8)))
                 .isInstanceOf(BasaltException.InvalidArgument.class).hasMessageContaining("its disk must be at least");
         assertThatThrownBy(() -> m.create(SandboxSpec.defaults().withImage("no/such-image")))
-                .isInstanceOf(BasaltException.NotFound.class).hasMessageContaining("no/such-image");
+                .isInstanceOf(BasaltException.InvalidArgument.class).hasMessageContaining("no/such-image");
         assertThatThrownBy(() -> SandboxSpec.defaults().withImage("a/../b"))
                 .isInstanceOf(BasaltException.InvalidArgument.class).hasMessageContaining("a/../b");
     }
