@@ -51,4 +51,16 @@ public interface Images {
      * @param name    the name to store it under
      */
     ImageInfo importArchive(Path archive, String tag, String name, Consumer<String> progress);
+
+    /**
+     * Builds an image from a Dockerfile: each RUN runs in a sandbox (no docker needed), its output
+     * streams to {@code output}; the steps' results are cached by their inputs, so an unchanged
+     * Dockerfile builds again in seconds. Progress lines ("step 3/7: RUN ...") go to {@code progress}.
+     * Atomic like {@link #pull}: a failed build stores nothing under the name.
+     *
+     * @return the image, or the RUN step that failed with its exit status
+     * @throws BasaltException.InvalidArgument for a Dockerfile Basalt cannot build (named by line), a
+     *         COPY source outside the context, an unknown FROM image
+     */
+    BuildResult build(BuildRequest request, ExecOutput output, Consumer<String> progress);
 }

@@ -68,6 +68,7 @@ public final class SandboxManager implements Sandboxes {
     private final Internals internals = new Internals();
     private final Map<String, ManagedSandbox> sandboxes = new ConcurrentHashMap<>();
     private final ExecDefaults execDefaults;
+    private final ManagedImages managedImages;
     private final EventBus events = new EventBus();
     private final SandboxStore store;
     private final SandboxNetwork network;
@@ -87,6 +88,7 @@ public final class SandboxManager implements Sandboxes {
         this.images = new ImageCatalog(config.imagesDir(), imageService);
         this.disks = new Disks(config.disksDir());
         this.execDefaults = new ExecDefaults(imageService.store());
+        this.managedImages = new ManagedImages(imageService, new ImageBuilder(this, imageService, config.stateDir().resolve("build-cache")));
         this.runRoot = new RunRoot(config.runRoot());
         this.cgroups = SandboxCgroups.detect(config.containment().cgroups());
         this.builder = new SandboxBuilder(hypervisor, runRoot, (config.vmsDieWithManager()
@@ -198,9 +200,41 @@ public final class SandboxManager implements Sandboxes {
                 name -> name.startsWith(".") || Files.isDirectory(config.shmDir().resolve("templates").resolve(name)));
     }
 
-    /** The image store: list, inspect, remove, pull, import; the shipped {@code base}. */
-    public ImageService images() {
-        return imageService;
+    /** The image store: list, inspect, remove, pull, import, build; the shipped {@code base}. */
+    public ManagedImages images() {
+        return managedImages;
+    }
+
+    /**
+     * A sandbox booted from {@code image}'s boot files with its root disk on {@code chain} (a build's
+     * cached layers) instead of the image's file system. For {@link ImageBuilder}.
+     */
+    SandboxInfo createOnChain(SandboxSpec spec, GuestImage image, dev.basalt.vmm.Device.Disk chain) {
+        ensureOpen();
+        HostResources.checkCpus(spec);
+        HostResources.check(spec);
+        ManagedSandbox sandbox = internals.register(spec, id -> image.vmConfig(id, spec, new MemoryBacking.Anonymous())
+                .withDevice(chain), "build");
+        build(sandbox, () -> {
+            internals.attachDisks(sandbox, sandbox.config());
+            builder.forBoot(sandbox);
+        }, "failed to boot");
+        return sandbox.info();
+    }
+
+    /** Runs a command as it is, without the image's exec defaults (a build step brings its own). */
+    ExecResult execAsIs(String id, ExecRequest request, ExecOutput output) {
+        return guest.exec(id, request, output);
+    }
+
+    /** See {@link SnapshotOps#freezeDisks}. */
+    VmConfig freezeDisks(String id) {
+        ensureOpen();
+        return snapshots.freezeDisks(id);
+    }
+
+    ImageCatalog catalog() {
+        return images;
     }
 
     /** Every lifecycle event: recorded durably first (daemon), then published to subscribers. */

@@ -132,6 +132,32 @@ final class SnapshotOps implements AutoCloseable {
         }
     }
 
+    /**
+     * Freezes the disk of a READY sandbox at this instant and lets it run on: its chain (returned)
+     * now ends in a read-only layer holding the disk as it is, and the VM writes a new top. What an
+     * image build keeps after each step (the guest has synced first).
+     */
+    VmConfig freezeDisks(String id) {
+        ManagedSandbox sandbox = registry.get(id);
+        AgentClient agent = sandbox.freeze("freeze the disk of");
+        try {
+            agent.ping(Duration.ofSeconds(10));
+            VmHandle vm = sandbox.vm();
+            vm.pause();
+            try {
+                sandbox.reconfigure(disks.freeze(vm, sandbox.config(), disks.sandboxDir(id)));
+                registry.persist(sandbox);
+            } finally {
+                vm.resume();
+            }
+            return sandbox.config();
+        } catch (RuntimeException e) {
+            throw AgentErrors.translate(e, sandbox, "freeze the disk of");
+        } finally {
+            sandbox.thaw();
+        }
+    }
+
     private static long sizeKib(Path file) {
         try {
             return Files.size(file) / 1024;

@@ -19,10 +19,11 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The {@link Images} port over a local {@link ImageStore}: listing, removal, registry pulls and
- * archive imports. Thread-safe.
+ * The operations of the {@link Images} port over a local {@link ImageStore} that need no sandbox:
+ * listing, removal, registry pulls, archive imports, the shipped Debian image (basalt-core adds
+ * Dockerfile builds, which run in sandboxes). Thread-safe.
  */
-public final class ImageService implements Images {
+public final class ImageService {
     /** The name of the Debian image Basalt ships ({@link DebianRecipe#base()}). */
     public static final String BASE = "base";
     /** The largest image (its files) Basalt imports unless told otherwise. */
@@ -56,17 +57,14 @@ public final class ImageService implements Images {
         return store;
     }
 
-    @Override
     public List<ImageInfo> list() {
         return store.list();
     }
 
-    @Override
     public ImageInfo inspect(String name) {
         return store.inspect(name);
     }
 
-    @Override
     public void remove(String name) {
         store.remove(name);
     }
@@ -79,7 +77,6 @@ public final class ImageService implements Images {
         return debian.ensure(DebianRecipe.base(), BASE, progress);
     }
 
-    @Override
     public ImageInfo pull(PullRequest request, Consumer<String> progress) {
         ImageReference ref = ImageReference.parse(request.reference());
         String name = request.name() != null ? request.name() : ImageInfo.requireValidName(ref.defaultName());
@@ -99,7 +96,6 @@ public final class ImageService implements Images {
         }
     }
 
-    @Override
     public ImageInfo importArchive(Path archive, String tag, String name, Consumer<String> progress) {
         ImageInfo.requireValidName(name);
         try (ImageArchive a = ImageArchive.open(archive)) {
