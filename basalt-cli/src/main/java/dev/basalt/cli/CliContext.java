@@ -108,6 +108,25 @@ public final class CliContext implements AutoCloseable {
         }
     }
 
+    /** The image store: the embedded manager's, or the daemon's (its paths are the daemon host's). */
+    synchronized dev.basalt.api.Images images() {
+        Sandboxes s = sandboxes();
+        if (s instanceof RemoteSandboxes r) {
+            return r.images();
+        }
+        return Embedded.images(s);
+    }
+
+    /**
+     * Before a sandbox of {@code image} is made: the shipped {@code base} is built here if this process
+     * is the one that will build it (embedded), so its progress line shows (a minute or two, once).
+     */
+    void prepareImage(String image) {
+        if (image.equals("base") && !(sandboxes() instanceof RemoteSandboxes)) {
+            Embedded.ensureBase(sandboxes(), line -> err.println("basalt: " + line));
+        }
+    }
+
     /** True when sandboxes end with this process (no daemon). */
     synchronized boolean embedded() {
         return embedded;

@@ -1,6 +1,7 @@
 package dev.basalt.cli;
 
 import dev.basalt.api.SandboxInfo;
+import dev.basalt.api.SandboxSpec;
 import java.time.Duration;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -23,7 +24,9 @@ final class CreateCommand extends Verb {
     @Override
     public Integer call() {
         Duration limit = value(ttl);
-        SandboxInfo info = sandboxes().create(spec.toSpec().withTtl(limit));
+        SandboxSpec wanted = spec.toSpec().withTtl(limit);
+        context.prepareImage(wanted.image());
+        SandboxInfo info = sandboxes().create(wanted);
         context.out().println(Verb.<Boolean>value(json) ? Views.json(Views.sandbox(info)) : info.id());
         if (context.embedded()) {
             context.err().println("basalt: note: no basalt daemon is running, so sandbox " + info.id()

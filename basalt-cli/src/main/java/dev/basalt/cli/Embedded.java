@@ -11,4 +11,19 @@ final class Embedded {
     static Sandboxes manager() {
         return SandboxManager.create();
     }
+
+    /** The embedded manager's image store. */
+    static dev.basalt.api.Images images(Sandboxes port) {
+        if (port instanceof SandboxManager m) {
+            return m.images();
+        }
+        throw new dev.basalt.api.BasaltException.Unavailable("this client has no image store");
+    }
+
+    /** Builds the shipped {@code base} now if the embedded store lacks it, its progress to {@code progress}. */
+    static void ensureBase(Sandboxes port, java.util.function.Consumer<String> progress) {
+        if (port instanceof SandboxManager m && m.images().store().find("base").isEmpty()) {
+            m.images().ensureBase(progress);
+        }
+    }
 }

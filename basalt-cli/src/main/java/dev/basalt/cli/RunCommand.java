@@ -22,6 +22,7 @@ final class RunCommand extends Verb {
         List<String> argv = value(command);
         var request = exec.toRequest(argv);
         CommandRunner.check(context, exec);
+        context.prepareImage(spec.toSpec().image());
         SandboxInfo info = sandboxes().create(spec.toSpec());
         try {
             return new CommandRunner(context).run(info.id(), request, exec.interactive());

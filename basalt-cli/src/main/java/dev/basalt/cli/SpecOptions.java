@@ -23,9 +23,14 @@ final class SpecOptions {
     private final OptionSpec net;
     private final OptionSpec allow;
     private final OptionSpec deny;
+    private final OptionSpec diskSize;
 
     SpecOptions(Verb verb) {
-        image = verb.option(String.class, "NAME", "default", "Guest image (default: ${DEFAULT-VALUE}).", "--image");
+        image = verb.option(String.class, "NAME", "default", "Guest image: a boot image (default: ${DEFAULT-VALUE}, busybox"
+                + " in RAM) or an image of the image store on a copy-on-write disk (base, pulled, imported or built ones).",
+                "--image");
+        diskSize = verb.option(String.class, "SIZE", null, "Root disk of an image-store image, e.g. 8G or 512M (default:"
+                + " 4G; sparse: the host spends only what the guest writes).", "--disk-size");
         kernel = verb.option(Path.class, "FILE", null, "Boot this kernel (vmlinux) instead of the image's.", "--kernel");
         initrd = verb.option(Path.class, "FILE", null,
                 "Boot this initramfs instead of the image's (must contain the Basalt agent).", "--initrd");
@@ -68,6 +73,26 @@ final class SpecOptions {
                 .withInitrd(Verb.value(initrd)).withVcpus(Verb.<Integer>value(cpus)).withMemoryMib(Verb.<Integer>value(memory))
                 .withLabels(l).withBootTimeout(Duration.ofSeconds(Verb.<Integer>value(bootTimeout)))
                 .withColdBoot(Verb.<Boolean>value(cold))
-                .withNetwork(policy(Verb.value(net), Verb.value(allow), Verb.value(deny)));
+                .withNetwork(policy(Verb.value(net), Verb.value(allow), Verb.value(deny)))
+                .withDiskMib(Verb.value(diskSize) == null ? 0 : sizeMib(Verb.value(diskSize), "--disk-size"));
+    }
+
+    /** A size such as {@code 8G}, {@code 512M}, {@code 1T} or a number of MiB, in MiB. */
+    static int sizeMib(String text, String option) {
+        var m = java.util.regex.Pattern.compile("([0-9]{1,9})([MmGgTt]?)(i?[Bb])?").matcher(text.strip());
+        if (!m.matches()) {
+            throw new dev.basalt.api.BasaltException.InvalidArgument(option + " wants a size such as 8G or 512M, got '"
+                    + text + "'");
+        }
+        long n = Long.parseLong(m.group(1));
+        long mib = switch (m.group(2).toUpperCase(java.util.Locale.ROOT)) {
+            case "G" -> n << 10;
+            case "T" -> n << 20;
+            default -> n;
+        };
+        if (mib < 1 || mib > SandboxSpec.MAX_DISK_MIB) {
+            throw new dev.basalt.api.BasaltException.InvalidArgument(option + " must be between 1M and 1T, got '" + text + "'");
+        }
+        return (int) mib;
     }
 }

@@ -33,6 +33,8 @@ final class Verbs {
         VERBS.put("snapshots", SnapshotsCommand::new);
         VERBS.put("templates", TemplatesCommand::new);
         VERBS.put("pool", PoolCommand::new);
+        VERBS.put("images", ImagesCommand::new);
+        VERBS.put("image", ImageCommand::new);
         VERBS.put("port", PortCommand::new);
         VERBS.put("net", NetCommand::new);
         VERBS.put("daemon", context -> DaemonVerb.command());

@@ -57,6 +57,23 @@ final class Views {
         return m;
     }
 
+    static Map<String, Object> image(dev.basalt.api.ImageInfo info) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", info.name());
+        m.put("id", info.id());
+        m.put("sizeBytes", info.sizeBytes());
+        m.put("source", info.source());
+        m.put("created", info.created().toString());
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("env", info.config().env());
+        config.put("workingDir", info.config().workingDir());
+        config.put("user", info.config().user());
+        config.put("entrypoint", info.config().entrypoint());
+        config.put("cmd", info.config().cmd());
+        m.put("config", config);
+        return m;
+    }
+
     static Map<String, Object> snapshot(SnapshotInfo info) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", info.name());

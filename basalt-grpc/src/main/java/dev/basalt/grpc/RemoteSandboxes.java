@@ -79,6 +79,7 @@ public final class RemoteSandboxes implements Sandboxes {
     static final int MAX_INBOUND_MESSAGE_BYTES = 4 << 20;
 
     private final ManagedChannel channel;
+    private final CallCredentials credentials;
     private final String target;
     private final SandboxServiceGrpc.SandboxServiceBlockingStub sandboxes;
     private final SandboxServiceGrpc.SandboxServiceStub async;
@@ -99,6 +100,7 @@ public final class RemoteSandboxes implements Sandboxes {
 
     private RemoteSandboxes(ManagedChannel channel, CallCredentials credentials, String target) {
         this.channel = Objects.requireNonNull(channel, "channel");
+        this.credentials = credentials;
         this.target = target;
         this.sandboxes = SandboxServiceGrpc.newBlockingStub(channel).withCallCredentials(credentials);
         this.async = SandboxServiceGrpc.newStub(channel).withCallCredentials(credentials);
@@ -160,6 +162,11 @@ public final class RemoteSandboxes implements Sandboxes {
     public static RemoteSandboxes connect(String target, ChannelCredentials credentials) {
         return new RemoteSandboxes(Grpc.newChannelBuilder(target, credentials).maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
                 .build(), null, target);
+    }
+
+    /** The daemon's image store, over this client's channel (closed with it). */
+    public dev.basalt.api.Images images() {
+        return new RemoteImages(channel, credentials, target);
     }
 
     /** Runs a blocking call, turning a {@link StatusRuntimeException} into a {@link BasaltException}. */

@@ -74,6 +74,9 @@ public final class BasaltServer implements AutoCloseable {
             served = options.metrics().instrument(sandboxes);
             builder.intercept(options.metrics().interceptor());     // added last, runs first: counts refusals too
         }
+        if (options.images() != null) {
+            builder.addService(new ImageService(options.images()));
+        }
         this.server = builder
                 .addService(new SandboxService(served))
                 .addService(new SnapshotService(served))

@@ -201,7 +201,7 @@ public final class Main implements Callable<Integer> {
         if (metrics != null) {
             metrics.serveHttp(metricsPort);
         }
-        ServerOptions options = ServerOptions.defaults().withMetrics(metrics);
+        ServerOptions options = ServerOptions.defaults().withMetrics(metrics).withImages(manager.images());
         if (e2bPort != null) {
             if (e2bApiKeyFile == null) {
                 throw new CommandLine.ParameterException(new CommandLine(this), "--e2b-port needs --e2b-api-key-file");
@@ -221,7 +221,9 @@ public final class Main implements Callable<Integer> {
             String host = tcp.substring(0, colon);
             int port = Integer.parseInt(tcp.substring(colon + 1));
             servers.add((tlsCert != null || tokenFile != null
-                    ? BasaltServer.onTcp(host, port, manager, options.withTls(tlsCert, tlsKey).withTokenFile(tokenFile))
+                    // the image service reads files of this host by path (archives, build contexts): unix socket only
+                    ? BasaltServer.onTcp(host, port, manager, options.withImages(null).withTls(tlsCert, tlsKey)
+                            .withTokenFile(tokenFile))
                     : BasaltServer.onTcp(host, port, manager)).start());
         }
         log.info("basaltd ready on {} ({} sandbox(es), accel {}; run dir {}, state dir {}); clients: basalt --host unix:{}",

@@ -13,8 +13,10 @@ import java.nio.file.Path;
  * @param certChain   the server's certificate chain (PEM), or null
  * @param privateKey  the server's private key (PEM, PKCS#8), or null
  * @param tokenFile   a file whose content (trimmed) is the bearer token, or null
+ * @param images      the image store to serve ({@code basalt.v1.ImageService}), or null for none
  */
-public record ServerOptions(ServerMetrics metrics, Path certChain, Path privateKey, Path tokenFile) {
+public record ServerOptions(ServerMetrics metrics, Path certChain, Path privateKey, Path tokenFile,
+                            dev.basalt.api.Images images) {
 
     public ServerOptions {
         if ((certChain == null) != (privateKey == null)) {
@@ -25,19 +27,23 @@ public record ServerOptions(ServerMetrics metrics, Path certChain, Path privateK
 
     /** No metrics, no TLS, no token. */
     public static ServerOptions defaults() {
-        return new ServerOptions(null, null, null, null);
+        return new ServerOptions(null, null, null, null, null);
     }
 
     public ServerOptions withMetrics(ServerMetrics metrics) {
-        return new ServerOptions(metrics, certChain, privateKey, tokenFile);
+        return new ServerOptions(metrics, certChain, privateKey, tokenFile, images);
     }
 
     public ServerOptions withTls(Path certChain, Path privateKey) {
-        return new ServerOptions(metrics, certChain, privateKey, tokenFile);
+        return new ServerOptions(metrics, certChain, privateKey, tokenFile, images);
     }
 
     public ServerOptions withTokenFile(Path tokenFile) {
-        return new ServerOptions(metrics, certChain, privateKey, tokenFile);
+        return new ServerOptions(metrics, certChain, privateKey, tokenFile, images);
+    }
+
+    public ServerOptions withImages(dev.basalt.api.Images images) {
+        return new ServerOptions(metrics, certChain, privateKey, tokenFile, images);
     }
 
     boolean tls() {
