@@ -703,6 +703,7 @@ def test_run_as(a):
     assert r.returncode == 126 and "no user 'no-such-user'" in r.stderr, r
     r = subprocess.run([BIN, "--run-as", "nobody", "--", "/no/such/program"], capture_output=True, text=True)
     assert r.returncode == 127, r
+    assert subprocess.run([BIN, "--sync"]).returncode == 0
 
 
 def main():

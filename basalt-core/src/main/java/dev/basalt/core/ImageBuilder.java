@@ -169,7 +169,7 @@ final class ImageBuilder {
     private BuildResult.Failed run(String id, BuildPlan.Step step, BuildContext context, ExecOutput output) {
         switch (step) {
             case BuildPlan.RunStep r -> {
-                asRoot(id, "mkdir -p -- \"$1\"", r.workdir());
+                manager.mkdir(id, r.workdir());
                 Tail tail = new Tail(output);
                 ExecRequest request = ExecDefaults.apply(new ImageConfig(Map.of(), r.workdir(), r.user(), List.of(), List.of()),
                         ExecRequest.of(r.argv()).withEnv(r.env()));
@@ -244,7 +244,7 @@ final class ImageBuilder {
 
     /** The guest syncs; its disk is frozen; the chain without the new top is returned. */
     private Device.Disk freeze(String id) {
-        manager.execAsIs(id, ExecRequest.of("sync"), ExecOutput.discard());
+        manager.execAsIs(id, ExecRequest.of(ExecDefaults.AGENT, "--sync"), ExecOutput.discard());
         VmConfig config = manager.freezeDisks(id);
         return config.devices(Device.Disk.class).getFirst().withTop(null);
     }
