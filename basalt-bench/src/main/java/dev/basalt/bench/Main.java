@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<Integer> {
     /** Every benchmark group, in the order a full run takes them. */
     static final List<String> GROUPS = List.of("boot", "kernel", "template", "containment", "fork", "agent", "file",
-            "concurrency", "grpc", "pause", "e2b", "restart", "hostile", "cli", "network");
+            "concurrency", "grpc", "pause", "e2b", "restart", "hostile", "cli", "network", "images");
 
     @Option(names = "--boots", description = "Cold boots per variant (default: ${DEFAULT-VALUE}).", defaultValue = "7")
     int boots;
@@ -36,7 +36,7 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--only", split = ",", paramLabel = "NAME",
             description = "Run only these benchmark groups: boot, kernel, template, containment, fork, agent, file, "
-                    + "concurrency, grpc, pause, e2b, restart, hostile, cli, network (default: all).")
+                    + "concurrency, grpc, pause, e2b, restart, hostile, cli, network, images (default: all).")
     Set<String> only = Set.of();
 
     @Option(names = "--cli-only", description = "The same as --only cli (bin/basalt as a shell runs it, beside runsc).")
@@ -104,6 +104,11 @@ public final class Main implements Callable<Integer> {
         }
         if (wanted("network")) {
             new NetworkBench(config, qemu).run(report);
+        }
+        if (wanted("images")) {
+            try (SandboxManager manager = new SandboxManager(config, qemu)) {
+                new ImageBench(manager, config, work).run(report);
+            }
         }
     }
 
