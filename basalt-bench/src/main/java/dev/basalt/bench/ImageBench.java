@@ -103,7 +103,14 @@ final class ImageBench {
             Files.createDirectories(rootfs);
             run(List.of("debugfs", "-R", "rdump / " + rootfs, manager.images().store().rootfs(base).toString()), bundle);
             run(List.of("runsc", "spec", "--", "sleep", "1000"), bundle);
-            run(List.of("runsc", "--network=none", "--platform=ptrace", "run", "-detach", id), bundle);
+            // detached: its sandbox keeps the output pipes open, so nothing is read from them
+            Process detach = new ProcessBuilder("runsc", "--network=none", "--platform=ptrace", "run", "-detach", id)
+                    .directory(bundle.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            if (!detach.waitFor(2, TimeUnit.MINUTES) || detach.exitValue() != 0) {
+                detach.destroyForcibly();
+                throw new IOException("runsc run -detach failed");
+            }
             List<Double> samples = new ArrayList<>();
             for (int i = 0; i < SAMPLES; i++) {
                 long start = System.nanoTime();

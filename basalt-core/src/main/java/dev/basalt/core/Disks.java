@@ -39,6 +39,9 @@ final class Disks {
     /** A template's empty top that its clones copy. */
     static final String PROTOTYPE = "clone-top.qcow2";
 
+    /** A template's disk directory younger than this is never reaped (it may be being published). */
+    private static final java.time.Duration TEMPLATE_GRACE = java.time.Duration.ofMinutes(10);
+
     private final Path root;
     private final Path sandboxes;
     private final Path templates;
@@ -227,7 +230,15 @@ final class Disks {
      */
     void reap(Predicate<String> sandboxAlive, Predicate<String> templateAlive) {
         reapIn(sandboxes, sandboxAlive);
-        reapIn(templates, templateAlive);
+        reapIn(templates, name -> templateAlive.test(name) || young(templates.resolve(name)));
+    }
+
+    private static boolean young(Path dir) {
+        try {
+            return Files.getLastModifiedTime(dir).toInstant().isAfter(java.time.Instant.now().minus(TEMPLATE_GRACE));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static void reapIn(Path dir, Predicate<String> alive) {
