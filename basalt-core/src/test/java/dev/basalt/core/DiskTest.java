@@ -150,6 +150,26 @@ class DiskTest {
                 .isInstanceOf(BasaltException.InvalidArgument.class).hasMessageContaining("a/../b");
     }
 
+    @Test
+    void aCorruptImageFailsTheCreateWithTheReasonAndLeavesNothing(SandboxManager m) throws IOException {
+        var store = m.images().store();
+        try (var staging = store.stage()) {
+            Files.createDirectories(staging.rootfs().getParent());
+            byte[] junk = new byte[8 << 20];
+            new java.util.Random(7).nextBytes(junk);
+            Files.write(staging.rootfs(), junk);
+            staging.commit("test/corrupt", "c0ffee00c0ffee00c0ffee00c0ffee00", "test: random bytes",
+                    dev.basalt.api.ImageConfig.empty(), junk.length);
+        }
+        try {
+            assertThatThrownBy(() -> m.create(SandboxSpec.defaults().withImage("test/corrupt").withColdBoot(true)))
+                    .isInstanceOf(BasaltException.Unavailable.class).hasMessageContaining("cannot use root disk /dev/vda");
+            assertThat(disksOf(m)).isEmpty();
+        } finally {
+            store.remove("test/corrupt");
+        }
+    }
+
     private static List<String> disksOf(SandboxManager m) {
         Path dir = RealVms.config().disksDir().resolve("sandboxes");
         try (Stream<Path> s = Files.list(dir)) {
