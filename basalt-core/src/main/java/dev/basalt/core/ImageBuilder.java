@@ -55,11 +55,11 @@ final class ImageBuilder {
     private static final int TAIL = 4096;
     private static final int BUILD_MEMORY_MIB = 1024;
 
-    private final SandboxManager manager;
+    private final BuildSandboxes manager;
     private final ImageService images;
     private final Path cacheDir;
 
-    ImageBuilder(SandboxManager manager, ImageService images, Path cacheDir) {
+    ImageBuilder(BuildSandboxes manager, ImageService images, Path cacheDir) {
         this.manager = manager;
         this.images = images;
         this.cacheDir = cacheDir;
@@ -105,7 +105,7 @@ final class ImageBuilder {
         if (todo.stream().anyMatch(BuildPlan.Step::changesFiles)) {
             SandboxSpec spec = SandboxSpec.defaults().withImage(base.name()).withDiskMib(diskMib)
                     .withMemoryMib(BUILD_MEMORY_MIB).withColdBoot(true).withLabels(Map.of("basalt.build", request.name()));
-            GuestImage image = manager.catalog().resolve(spec);
+            GuestImage image = manager.resolve(spec);
             if (chain == null) {
                 chain = image.vmConfig("", spec, new dev.basalt.vmm.MemoryBacking.Anonymous())
                         .devices(Device.Disk.class).getFirst();

@@ -88,7 +88,8 @@ public final class SandboxManager implements Sandboxes {
         this.images = new ImageCatalog(config.imagesDir(), imageService);
         this.disks = new Disks(config.disksDir());
         this.execDefaults = new ExecDefaults(imageService.store());
-        this.managedImages = new ManagedImages(imageService, new ImageBuilder(this, imageService, config.stateDir().resolve("build-cache")));
+        this.managedImages = new ManagedImages(imageService, new ImageBuilder(new BuildPort(), imageService,
+                config.stateDir().resolve("build-cache")));
         this.runRoot = new RunRoot(config.runRoot());
         this.cgroups = SandboxCgroups.detect(config.containment().cgroups());
         this.builder = new SandboxBuilder(hypervisor, runRoot, (config.vmsDieWithManager()
@@ -205,36 +206,57 @@ public final class SandboxManager implements Sandboxes {
         return managedImages;
     }
 
-    /**
-     * A sandbox booted from {@code image}'s boot files with its root disk on {@code chain} (a build's
-     * cached layers) instead of the image's file system. For {@link ImageBuilder}.
-     */
-    SandboxInfo createOnChain(SandboxSpec spec, GuestImage image, dev.basalt.vmm.Device.Disk chain) {
-        ensureOpen();
-        HostResources.checkCpus(spec);
-        HostResources.check(spec);
-        ManagedSandbox sandbox = internals.register(spec, id -> image.vmConfig(id, spec, new MemoryBacking.Anonymous())
-                .withDevice(chain), "build");
-        build(sandbox, () -> {
-            internals.attachDisks(sandbox, sandbox.config());
-            builder.forBoot(sandbox);
-        }, "failed to boot");
-        return sandbox.info();
-    }
+    /** The manager as {@link ImageBuilder} sees it: sandboxes on arbitrary disk chains, raw execs, live disk freezes. */
+    private final class BuildPort implements BuildSandboxes {
+        @Override
+        public GuestImage resolve(SandboxSpec spec) {
+            return images.resolve(spec);
+        }
 
-    /** Runs a command as it is, without the image's exec defaults (a build step brings its own). */
-    ExecResult execAsIs(String id, ExecRequest request, ExecOutput output) {
-        return guest.exec(id, request, output);
-    }
+        @Override
+        public SandboxInfo createOnChain(SandboxSpec spec, GuestImage image, dev.basalt.vmm.Device.Disk chain) {
+            ensureOpen();
+            HostResources.checkCpus(spec);
+            HostResources.check(spec);
+            ManagedSandbox sandbox = internals.register(spec, id -> image.vmConfig(id, spec, new MemoryBacking.Anonymous())
+                    .withDevice(chain), "build");
+            build(sandbox, () -> {
+                internals.attachDisks(sandbox, sandbox.config());
+                builder.forBoot(sandbox);
+            }, "failed to boot");
+            return sandbox.info();
+        }
 
-    /** See {@link SnapshotOps#freezeDisks}. */
-    VmConfig freezeDisks(String id) {
-        ensureOpen();
-        return snapshots.freezeDisks(id);
-    }
+        @Override
+        public ExecResult execAsIs(String id, ExecRequest request, ExecOutput output) {
+            return guest.exec(id, request, output);
+        }
 
-    ImageCatalog catalog() {
-        return images;
+        @Override
+        public ExecResult exec(String id, ExecRequest request) {
+            return SandboxManager.this.exec(id, request);
+        }
+
+        @Override
+        public VmConfig freezeDisks(String id) {
+            ensureOpen();
+            return snapshots.freezeDisks(id);
+        }
+
+        @Override
+        public void mkdir(String id, String path) {
+            SandboxManager.this.mkdir(id, path);
+        }
+
+        @Override
+        public void writeFile(String id, String path, InputStream data, int mode) {
+            SandboxManager.this.writeFile(id, path, data, mode);
+        }
+
+        @Override
+        public void remove(String id) {
+            SandboxManager.this.remove(id);
+        }
     }
 
     /** Every lifecycle event: recorded durably first (daemon), then published to subscribers. */
