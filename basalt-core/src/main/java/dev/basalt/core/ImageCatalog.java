@@ -99,8 +99,12 @@ public final class ImageCatalog {
             info = store.ensureBase(line -> log.info("{}", line));
         }
         if (info == null) {
-            throw new BasaltException.InvalidArgument("image '" + name + "' not found: it is neither a boot image in " + imagesDir
-                    + " nor in the image store (list them with `basalt images`; pull, import or build it first)");
+            List<String> boot = names();
+            List<String> stored = store.list().stream().map(ImageInfo::name).toList();
+            throw new BasaltException.InvalidArgument("image '" + name + "' not found: no boot image of that name in "
+                    + imagesDir + (boot.isEmpty() ? "" : " (images there: " + String.join(", ", boot) + ")")
+                    + " and none in the image store" + (stored.isEmpty() ? "" : " (it has: " + String.join(", ", stored) + ")")
+                    + "; list them with `basalt images`, and pull, import or build it first");
         }
         long fsBytes = store.store().fileSystemBytes(name);
         GuestImage boot = load(DISK_BOOT_IMAGE);
