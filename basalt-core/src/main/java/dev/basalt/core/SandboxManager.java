@@ -197,7 +197,8 @@ public final class SandboxManager implements Sandboxes {
      * it, a template's once its memory is gone from the shm directory.
      */
     private void reapDisks(java.util.Set<String> recorded) {
-        disks.reap(id -> recorded.contains(id) || Files.exists(config.runRoot().resolve(id)),
+        disks.reap(id -> recorded.contains(id) || Files.exists(config.runRoot().resolve(id))
+                        || Files.exists(config.stateDir().resolve("paused").resolve(id)),
                 name -> name.startsWith(".") || Files.isDirectory(config.shmDir().resolve("templates").resolve(name)));
     }
 

@@ -111,6 +111,21 @@ class DiskTest {
     }
 
     @Test
+    void aPausedSandboxResumesOnItsOwnDisk(SandboxManager m) {
+        SandboxInfo s = m.create(spec(m, 0));
+        try {
+            sh(m, s.id(), "echo synced > /root/synced; sync; echo cached > /root/cached");
+            m.pause(s.id());
+            m.resume(s.id());
+            assertThat(sh(m, s.id(), DROP + "cat /root/synced /root/cached /etc/marker"))
+                    .isEqualTo("synced\ncached\nfrom the image\n");
+        } finally {
+            m.remove(s.id());
+        }
+        assertThat(disksOf(m)).doesNotContain(s.id());
+    }
+
+    @Test
     void clonesOutliveTheirTemplateAndTheirImage(SandboxManager m) throws IOException {
         SandboxInfo a = m.create(spec(m, 600));
         SandboxInfo b = m.create(spec(m, 600));
