@@ -111,20 +111,28 @@ out:
         close(s);
 }
 
+/* The kernel command line into CMD (NUL-terminated); 0, or -1 if it cannot be read. */
+static int read_cmdline(char *cmd, size_t len)
+{
+    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, cmd, len - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    cmd[n] = 0;
+    return 0;
+}
+
 /* The value of the kernel command-line word KEY=value in OUT ("" if absent). */
 static void cmdline_value(const char *key, char *out, size_t len)
 {
     char cmd[4096];
     size_t klen = strlen(key);
     out[0] = 0;
-    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (read_cmdline(cmd, sizeof cmd) < 0)
         return;
-    ssize_t n = read(fd, cmd, sizeof cmd - 1);
-    close(fd);
-    if (n <= 0)
-        return;
-    cmd[n] = 0;
     char *save = NULL;
     for (char *tok = strtok_r(cmd, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save))
         if (strncmp(tok, key, klen) == 0 && tok[klen] == '=')
@@ -135,14 +143,8 @@ static void cmdline_value(const char *key, char *out, size_t len)
 static void apply_cmdline(void)
 {
     char cmd[4096];
-    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (read_cmdline(cmd, sizeof cmd) < 0)
         return;
-    ssize_t n = read(fd, cmd, sizeof cmd - 1);
-    close(fd);
-    if (n <= 0)
-        return;
-    cmd[n] = 0;
     for (char *tok = strtok(cmd, " \t\n"); tok; tok = strtok(NULL, " \t\n")) {
         if (strncmp(tok, "basalt.hostname=", 16) == 0 && tok[16]) {
             if (sethostname(tok + 16, strlen(tok + 16)) < 0)

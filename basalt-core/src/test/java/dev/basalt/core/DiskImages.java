@@ -28,16 +28,7 @@ public final class DiskImages {
     }
 
     public static Path sharedStore() {
-        String configured = System.getProperty("basalt.test.store");
-        if (configured == null || configured.isBlank() || configured.startsWith("${")) {
-            configured = System.getenv("BASALT_TEST_STORE");
-        }
-        if (configured != null && !configured.isBlank()) {
-            return Path.of(configured);
-        }
-        String home = System.getenv("BASALT_HOME");
-        return Path.of(home == null || home.isBlank() ? System.getProperty("user.home") + "/.cache/basalt" : home,
-                "test-store");
+        return dev.basalt.image.TestStores.shared();
     }
 
     /**
