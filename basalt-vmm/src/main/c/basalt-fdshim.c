@@ -30,7 +30,14 @@ static int handed_in(const char *path) {
 
 static int duplicate(int fd, int flags) {
     int copy = fcntl(fd, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 3);
-    if (copy >= 0) lseek(copy, 0, SEEK_SET);
+    if (copy < 0) return copy;
+    lseek(copy, 0, SEEK_SET);
+    if (flags & O_DIRECT) {
+        /* the caller asked to bypass the page cache: the host opened the file without it (the flag is
+           the open file description's, shared with the handed-in descriptor, which nobody else uses) */
+        int current = fcntl(copy, F_GETFL);
+        if (current >= 0) fcntl(copy, F_SETFL, current | O_DIRECT);
+    }
     return copy;
 }
 

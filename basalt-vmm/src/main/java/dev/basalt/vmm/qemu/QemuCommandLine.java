@@ -179,7 +179,10 @@ final class QemuCommandLine {
         String top = handIn == null ? d.top().toString()
                 : handIn(handIn, fd, d.top(), InheritedFile.Access.READ_WRITE).toString();
         String topFile = d.id() + "-ft" + d.layers().size();
-        args.addAll(List.of("-blockdev", "driver=file,node-name=" + topFile + ",filename=" + escape(top)));
+        // cache.direct=on (O_DIRECT): the guest's writes go past the host's page cache, which would be charged to
+        // the VM's cgroup and, dirty, get its QEMU killed at the cgroup's memory cap (a guest filling its disk did)
+        args.addAll(List.of("-blockdev", "driver=file,node-name=" + topFile + ",filename=" + escape(top)
+                + ",cache.direct=on"));
         args.addAll(List.of("-blockdev", "driver=qcow2,node-name=" + topNode(d) + ",file=" + topFile
                 + (below == null ? "" : ",backing=" + below)));
         args.addAll(List.of("-device", "virtio-blk-device,drive=" + topNode(d)));
