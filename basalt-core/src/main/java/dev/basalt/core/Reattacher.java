@@ -103,7 +103,7 @@ final class Reattacher {
         sandbox.attach(vm);
         runRoot.recordVmm(dir, vm.pid());
         vm.exited().thenAccept(sandbox::onVmExit);
-        vm.exited().thenRunAsync(() -> cgroups.remove(row.id()), Thread.ofVirtual()::start);
+        cgroups.removeWhenExited(row.id(), vm.exited());
         if (row.state() == SandboxState.STOPPING) {
             return;   // the caller finishes the stop
         }

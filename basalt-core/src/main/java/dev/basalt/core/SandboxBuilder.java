@@ -4,6 +4,7 @@ import dev.basalt.api.BasaltException;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.vmm.Hypervisor;
 import dev.basalt.vmm.LaunchPolicy;
+import dev.basalt.vmm.MemoryBacking;
 import dev.basalt.vmm.VmConfig;
 import dev.basalt.vmm.VmHandle;
 import dev.basalt.vmm.agent.AgentClient;
@@ -47,20 +48,23 @@ final class SandboxBuilder {
     }
 
     /**
-     * Starts the VM of sandbox {@code id} in its own cgroups (made now, removed once the VM has
-     * exited, or at once if it does not start). Every VM any recipe makes starts here.
+     * Starts the VM of sandbox {@code id}, of {@code config}, in its own cgroups (made now, removed
+     * once the VM has exited, or at once if it does not start). Every VM any recipe makes starts here.
      */
-    private VmHandle start(String id, SandboxSpec spec, boolean background, Function<LaunchPolicy, VmHandle> how) {
-        return start(id, spec, background, null, how);
+    private VmHandle start(String id, SandboxSpec spec, VmConfig config, boolean background,
+                           Function<LaunchPolicy, VmHandle> how) {
+        return start(id, spec, config, background, null, how);
     }
 
     /** {@link #start} in network namespace {@code netns} (a networked sandbox's slot), if not null. */
-    private VmHandle start(String id, SandboxSpec spec, boolean background, Path netns, Function<LaunchPolicy, VmHandle> how) {
-        List<Path> groups = cgroups.create(id, spec);
+    private VmHandle start(String id, SandboxSpec spec, VmConfig config, boolean background, Path netns,
+                           Function<LaunchPolicy, VmHandle> how) {
+        boolean mapsTemplate = config.machine().memory() instanceof MemoryBacking.PrivateFile;
+        List<Path> groups = cgroups.create(id, spec, mapsTemplate);
         try {
             LaunchPolicy p = policy.inBackground(background).withCgroups(groups);
             VmHandle vm = how.apply(netns == null ? p : p.withNetworkNamespace(netns));
-            vm.exited().thenRunAsync(() -> cgroups.remove(id), Thread.ofVirtual()::start);
+            cgroups.removeWhenExited(id, vm.exited());
             return vm;
         } catch (RuntimeException e) {
             cgroups.remove(id);
@@ -72,7 +76,7 @@ final class SandboxBuilder {
     void forBoot(ManagedSandbox sandbox) {
         SandboxSpec spec = sandbox.spec();
         long deadline = System.nanoTime() + spec.bootTimeout().toNanos();
-        VmHandle vm = adopt(sandbox, start(sandbox.id(), spec, false, sandbox.networkNamespace(),
+        VmHandle vm = adopt(sandbox, start(sandbox.id(), spec, sandbox.config(), false, sandbox.networkNamespace(),
                 p -> hypervisor.boot(sandbox.config(), sandbox.dir(), p)));
         CrashPoint.reach("boot-started");
         Duration remaining = remaining(deadline);
@@ -93,7 +97,7 @@ final class SandboxBuilder {
      */
     void fromState(ManagedSandbox sandbox, Path state, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        VmHandle vm = adopt(sandbox, start(sandbox.id(), sandbox.spec(), false, sandbox.networkNamespace(),
+        VmHandle vm = adopt(sandbox, start(sandbox.id(), sandbox.spec(), sandbox.config(), false, sandbox.networkNamespace(),
                 p -> hypervisor.startForState(sandbox.config(), sandbox.dir(), p, state)));
         CrashPoint.reach("restore-started");
         AgentClient agent = resume(sandbox.id(), vm, deadline);
@@ -108,7 +112,7 @@ final class SandboxBuilder {
     void fromTemplate(ManagedSandbox sandbox, Template template, boolean forPool) {
         checkTemplateRoom(template);
         long deadline = System.nanoTime() + prepareTimeout(sandbox.spec(), forPool).toNanos();
-        VmHandle vm = adopt(sandbox, start(sandbox.id(), sandbox.spec(), forPool, sandbox.networkNamespace(),
+        VmHandle vm = adopt(sandbox, start(sandbox.id(), sandbox.spec(), sandbox.config(), forPool, sandbox.networkNamespace(),
                 p -> hypervisor.startForState(sandbox.config(), sandbox.dir(), p, template.stateFile())));
         if (!forPool) {
             CrashPoint.reach("clone-started");
@@ -140,7 +144,7 @@ final class SandboxBuilder {
     Standby standby(String id, Path dir, Template template, VmConfig config, SandboxSpec spec) {
         checkTemplateRoom(template);
         long deadline = System.nanoTime() + prepareTimeout(spec, true).toNanos();
-        VmHandle vm = start(id, spec, true, p -> hypervisor.startForState(config, dir, p, template.stateFile()));
+        VmHandle vm = start(id, spec, config, true, p -> hypervisor.startForState(config, dir, p, template.stateFile()));
         runRoot.recordVmm(dir, vm.pid());
         try {
             AgentClient agent = resume(id, vm, deadline);

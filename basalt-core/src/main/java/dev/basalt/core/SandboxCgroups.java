@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +42,8 @@ final class SandboxCgroups {
     /** The parent directories (one per hierarchy, or the one v2 directory) sandbox groups go into. */
     private final Map<String, Path> parents;
     private final boolean v2;
+    /** Removals waiting for a VM's exit, by sandbox id. */
+    private final Map<String, CompletableFuture<Void>> removals = new java.util.concurrent.ConcurrentHashMap<>();
 
     private SandboxCgroups(Map<String, Path> parents, boolean v2) {
         this.parents = parents;
@@ -104,13 +107,20 @@ final class SandboxCgroups {
 
     /**
      * Creates the groups of sandbox {@code id} with the caps of {@code spec}; returns the directories
-     * its VMM joins (empty when inactive).
+     * its VMM joins (empty when inactive). A VM that {@code mapsTemplate} (a template's clone) may fault
+     * in the template's memory file as well as its own copies of those pages: the first VM to touch a
+     * page of a tmpfs file is charged for it, so such a VM's memory cap counts the guest's RAM twice.
+     * Waits first for the groups of an earlier VM of the same sandbox (before a pause) to be gone.
      *
      * @throws BasaltException.Internal if a group cannot be made
      */
-    List<Path> create(String id, SandboxSpec spec) {
+    List<Path> create(String id, SandboxSpec spec, boolean mapsTemplate) {
+        CompletableFuture<Void> earlier = removals.remove(id);
+        if (earlier != null) {
+            earlier.join();
+        }
         List<Path> groups = new ArrayList<>();
-        long memoryBytes = ((long) spec.memoryMib() + OVERHEAD_MIB) << 20;
+        long memoryBytes = ((long) spec.memoryMib() * (mapsTemplate ? 2 : 1) + OVERHEAD_MIB) << 20;
         long quota = CPU_PERIOD_US * spec.vcpus();
         try {
             for (var e : parents.entrySet()) {
@@ -144,6 +154,16 @@ final class SandboxCgroups {
             remove(id);
             throw new BasaltException.Internal("cannot make the cgroups of sandbox " + id + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Removes the groups of sandbox {@code id} once its VM has {@code exited}, on a thread of its own; a
+     * later {@link #create} for the same sandbox (a resume) waits for that removal instead of racing it.
+     */
+    void removeWhenExited(String id, CompletableFuture<Integer> exited) {
+        CompletableFuture<Void> removal = exited.thenRunAsync(() -> remove(id), Thread.ofVirtual()::start);
+        removals.put(id, removal);
+        removal.thenRun(() -> removals.remove(id, removal));
     }
 
     /** Removes the groups of sandbox {@code id}; its VM must have exited (a group with processes stays). */

@@ -87,14 +87,15 @@ class ContainmentTest {
                 }
             }).collect(Collectors.toSet());
             assertThat(uids).hasSize(3);
-            // the memory cap is the guest's RAM plus the VMM's overhead
+            // the memory cap of a template's clone: the guest's RAM twice (the template file's pages it faults in,
+            // and its own copies) plus the VMM's overhead
             long pid = manager.inspect(clone.id()).vmmPid();
             String memoryLine = Files.readAllLines(Path.of("/proc/" + pid + "/cgroup")).stream()
                     .filter(l -> l.split(":")[1].equals("memory")).findFirst().orElse(null);
             if (memoryLine != null) {
                 Path group = Path.of("/sys/fs/cgroup/memory", memoryLine.split(":", 3)[2]);
                 assertThat(Files.readString(group.resolve("memory.limit_in_bytes")).strip())
-                        .isEqualTo(Long.toString((256L + SandboxCgroups.OVERHEAD_MIB) << 20));
+                        .isEqualTo(Long.toString((2 * 256L + SandboxCgroups.OVERHEAD_MIB) << 20));
             }
             children.forEach(c -> manager.remove(c.id()));
         } finally {
