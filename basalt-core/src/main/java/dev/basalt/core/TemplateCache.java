@@ -57,6 +57,8 @@ final class TemplateCache {
     private final Map<String, TemplateKey> keys = new ConcurrentHashMap<>();
     /** What the template of a key boots: its config with the disk chains it starts from (the image's files). */
     private final Map<TemplateKey, VmConfig> sources = new ConcurrentHashMap<>();
+    /** Each key's name, hashed once: every create from a template asks for it. */
+    private final Map<TemplateKey, String> names = new ConcurrentHashMap<>();
 
     TemplateCache(Path shmDir, Disks disks, Hypervisor hypervisor, RunRoot runRoot, SandboxBuilder builder,
                   SandboxNetwork network) {
@@ -80,16 +82,19 @@ final class TemplateCache {
         // a template with a disk is tied to the directory its layer is in: managers with other state
         // directories (basaltd and an embedded CLI sharing /dev/shm) get templates of their own
         String identity = image.root() == null ? image.id() : image.id() + "|disks " + disks.root();
-        TemplateKey key = keys.computeIfAbsent(image.name() + "|" + image.id() + "|" + spec.vcpus() + "|" + spec.memoryMib()
-                + "|" + spec.network().mode().hasNic() + "|" + rootId, k -> new TemplateKey(FORMAT, image.name(), identity,
-                hypervisor.version(), hypervisor.accel().id(), image.vmConfig("", spec, new MemoryBacking.Anonymous())));
-        sources.putIfAbsent(key, image.vmConfig("", spec, new MemoryBacking.Anonymous()));
-        return key;
+        return keys.computeIfAbsent(image.name() + "|" + image.id() + "|" + spec.vcpus() + "|" + spec.memoryMib()
+                + "|" + spec.network().mode().hasNic() + "|" + rootId, k -> {
+                    VmConfig source = image.vmConfig("", spec, new MemoryBacking.Anonymous());
+                    TemplateKey made = new TemplateKey(FORMAT, image.name(), identity, hypervisor.version(),
+                            hypervisor.accel().id(), source);
+                    sources.putIfAbsent(made, source);
+                    return made;
+                });
     }
 
     /** Where the template of {@code key} lives (published or not yet). */
     Template location(TemplateKey key) {
-        String name = key.hash();
+        String name = names.computeIfAbsent(key, TemplateKey::hash);
         Path dir = root.resolve(name);
         return new Template(key, name, dir.resolve("memory.ram"), dir.resolve("state.bin"), disks.templateDir(name));
     }
