@@ -1,6 +1,6 @@
 // The E2B SDK's figures for bin/bench (basalt-bench's E2bBench starts basaltd's E2B API and runs
 // this with E2B_API_URL / E2B_SANDBOX_URL / E2B_API_KEY set). Prints one JSON line:
-//   createToFirstRunMs  Sandbox.create() until the first commands.run('true') has answered, per sample
+//   createToFirstRunMs  Sandbox.create() (without a network, like the gRPC peer row) until the first commands.run('true') has answered, per sample
 //   writeMs, readMs     files.write / files.read of 64 MiB (random, SHA-256 verified), per round
 // Usage: node bench.mjs SAMPLES ROUNDS
 import { createHash, randomBytes } from 'node:crypto'
@@ -12,7 +12,7 @@ const sha = b => createHash('sha256').update(b).digest('hex')
 
 async function createAndRun() {
   const t0 = performance.now()
-  const sbx = await Sandbox.create({ timeoutMs: 300_000 })
+  const sbx = await Sandbox.create({ timeoutMs: 300_000, allowInternetAccess: false })
   await sbx.commands.run('true')
   const ms = performance.now() - t0
   await sbx.kill()
@@ -23,7 +23,7 @@ for (let i = 0; i < 2; i++) await createAndRun()   // warm-up: the template exis
 const createToFirstRunMs = []
 for (let i = 0; i < samples; i++) createToFirstRunMs.push(await createAndRun())
 
-const sbx = await Sandbox.create({ timeoutMs: 600_000 })
+const sbx = await Sandbox.create({ timeoutMs: 600_000, allowInternetAccess: false })
 const data = randomBytes(64 << 20)
 const want = sha(data)
 const writeMs = [], readMs = []

@@ -1,7 +1,10 @@
 // Starts a real basaltd (the jar bin/test's Maven run built) with its E2B API on a free loopback
 // port, in private run/state/shm directories, with the test image as E2B's "base" template, and
-// points E2B's SDK at it (E2B_API_URL, E2B_SANDBOX_URL, E2B_API_KEY). stop() kills it and its
-// sandboxes' VMs and removes every directory it made.
+// points E2B's SDK at it (E2B_API_URL, E2B_SANDBOX_URL, E2B_API_KEY). Its sandboxes' network
+// (E2B's default is internet access) is a test-made internet: basalt-net's FakeInternet, in
+// namespaces of its own (203.0.113.0/24; allowed.test and other.test are two HTTP servers there),
+// so no test traffic leaves the machine. cleanUp() kills the daemon, its sandboxes' VMs and that
+// internet, and removes every directory it made.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -21,27 +24,77 @@ function freePort() {
   })
 }
 
-/** A basaltd process; `dirs` may be reused by a second daemon (a restart). */
-export async function startDaemon({ dirs, port, args = [] } = {}) {
+/**
+ * A test-made internet: basalt-net's FakeInternetProcess (its test classes, beside the daemon's jar
+ * and libraries), kept until stop() or until this process ends (its stdin closes).
+ */
+async function startInternet(root) {
+  const cp = [join(repo, 'basalt-server', 'target', 'basalt-server.jar'), join(repo, 'basalt-net', 'target', 'test-classes')]
+  if (!existsSync(join(cp[1], 'dev', 'basalt', 'net', 'FakeInternetProcess.class'))) {
+    throw new Error(`${cp[1]} has no FakeInternetProcess: build basalt-net's tests first (Maven test-compile)`)
+  }
+  const { openSync } = await import('node:fs')
+  const log = join(root, 'internet.log')
+  const child = spawn(java(), ['--enable-native-access=ALL-UNNAMED', '-Dslf4j.provider=org.slf4j.helpers.NOP_FallbackServiceProvider', '-cp', cp.join(':'),
+    'dev.basalt.net.FakeInternetProcess', join(root, 'internet'), 'allowed.test=203.0.113.10', 'other.test=203.0.113.11'],
+  { stdio: ['pipe', 'pipe', openSync(log, 'a')] })
+  const exited = new Promise(ok => child.once('exit', (code, signal) => ok({ code, signal })))
+  let out = ''
+  const params = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('the test internet did not start within 60 s')), 60_000)
+    child.stdout.on('data', chunk => {
+      out += chunk
+      const line = out.split('\n').find(l => l.startsWith('{"prefix"'))
+      if (line) { clearTimeout(timer); ok(JSON.parse(line)) }
+    })
+    exited.then(gone => { clearTimeout(timer); fail(new Error(`the test internet exited (${JSON.stringify(gone)}): ${readFileSync(log, 'utf8')}`)) })
+  })
+  child.stdout.resume()
+  return {
+    ...params,
+    args: ['--net-prefix', params.prefix, '--net-host-namespace', params.hostNs, '--net-uplink', params.uplink,
+      '--net-dns', params.dns, '--net-slots', '16'],
+    async stop() {
+      child.stdin.end()
+      const done = await Promise.race([exited, new Promise(ok => setTimeout(() => ok(null), 30_000))])
+      if (!done) { child.kill('SIGKILL'); await exited }
+    },
+  }
+}
+
+function java() {
+  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java'
+}
+
+/**
+ * A basaltd process; `dirs` (with its internet) may be reused by a second daemon (a restart).
+ * `internet: false`: no test internet, and no --net-* options but those in `args`.
+ */
+export async function startDaemon({ dirs, port, args = [], internet = true } = {}) {
   const images = process.env.BASALT_E2B_IMAGES
   if (!images) throw new Error('BASALT_E2B_IMAGES is not set: run this suite through basalt-e2b/src/test/node/run.sh')
-  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java'
   const jar = join(repo, 'basalt-server', 'target', 'basalt-server.jar')
   if (!existsSync(jar)) throw new Error(`${jar} is missing: build basalt-server first`)
-  dirs = dirs ?? (() => {
+  if (!dirs) {
     const root = mkdtempSync(join(tmpdir(), 'basalt-e2b-'))
     writeFileSync(join(root, 'keys'), API_KEY + '\n', { mode: 0o600 })
-    return { root, shm: '/dev/shm/' + root.split('/').pop() }
-  })()
+    dirs = { root, shm: '/dev/shm/' + root.split('/').pop() }
+    try {
+      if (internet) dirs.internet = await startInternet(root)
+    } catch (e) {
+      rmSync(root, { recursive: true, force: true })
+      throw e
+    }
+  }
   port = port ?? await freePort()
   const log = join(dirs.root, `daemon-${Date.now()}.log`)
   const { openSync } = await import('node:fs')
   const out = openSync(log, 'a')
-  const child = spawn(java, ['--enable-native-access=ALL-UNNAMED', '-jar', jar,
+  const child = spawn(java(), ['--enable-native-access=ALL-UNNAMED', '-jar', jar,
     '--socket', join(dirs.root, 'basaltd.sock'), '--run-dir', join(dirs.root, 'run'),
     '--state-dir', join(dirs.root, 'state'), '--shm-dir', dirs.shm, '--images', images,
     '--e2b-port', String(port), '--e2b-api-key-file', join(dirs.root, 'keys'),
-    '--e2b-template', 'base=e2b-base', ...args], { stdio: ['ignore', out, out], detached: true })
+    '--e2b-template', 'base=e2b-base', ...(dirs.internet?.args ?? []), ...args], { stdio: ['ignore', out, out], detached: true })
   const exited = new Promise(ok => child.once('exit', (code, signal) => ok({ code, signal })))
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 60_000
@@ -69,7 +122,7 @@ export async function startDaemon({ dirs, port, args = [] } = {}) {
   }
 }
 
-/** Kills every VM the daemon's run directory names, then removes all its directories. */
+/** Kills every VM the daemon's run directory names, then its internet, then removes all its directories. */
 export async function cleanUp(daemon) {
   if (!daemon) return
   await daemon.stopProcess()
@@ -87,6 +140,7 @@ export async function cleanUp(daemon) {
       } catch { /* gone already */ }
     }
   }
+  await daemon.dirs.internet?.stop()   // deletes every namespace of its prefix: the slots too
   rmSync(daemon.dirs.root, { recursive: true, force: true })
   rmSync(daemon.dirs.shm, { recursive: true, force: true })
 }

@@ -39,6 +39,34 @@ final class NetworkOps {
         }
     }
 
+    /**
+     * A paused sandbox runs again (in a new slot, if it has a NIC): its port forwards open again on
+     * their host ports, a proxied one gets its tunnels again. A forward whose host port was taken
+     * meanwhile is dropped with a warning. Its record is written by the caller (the event).
+     */
+    void resumed(ManagedSandbox sandbox) {
+        if (sandbox.spec().network().mode() == NetworkMode.PROXY) {
+            startProxy(sandbox);
+        }
+        if (sandbox.networkNamespace() == null || sandbox.portForwards().isEmpty()) {
+            return;
+        }
+        for (PortForward f : sandbox.portForwards()) {
+            try {
+                network.forwardPort(sandbox.id(), f.guestPort(), f.hostPort());
+            } catch (BasaltException e) {
+                log.warn("sandbox {}: port {} cannot be forwarded from {} again after its resume: {}", sandbox.id(), f.guestPort(),
+                        f.hostPort(), e.getMessage());
+            }
+        }
+        sandbox.portForwards(network.portForwards(sandbox.id()));
+    }
+
+    /** The policy a sandbox's slot applies: its own, or nothing reachable for a NIC its policy does not ask for. */
+    NetworkPolicy nicPolicy(dev.basalt.api.SandboxSpec spec) {
+        return spec.network().mode().hasNic() ? spec.network() : SandboxNetwork.NOTHING;
+    }
+
     /** A {@code --net proxy} sandbox's tunnels: served until its agent channel closes. */
     private void startProxy(ManagedSandbox sandbox) {
         try {
@@ -74,7 +102,7 @@ final class NetworkOps {
             throw new BasaltException.InvalidArgument("sandbox " + id + " is " + (proxied ? "" : "not ") + "in proxy mode: "
                     + "its policy can change its lists, not whether it uses the in-guest proxy");
         }
-        if (!proxied) {
+        if (!proxied && sandbox.state() != dev.basalt.api.SandboxState.PAUSED) {   // a paused one has no slot: its resume applies it
             network.setPolicy(id, policy);
         }
         sandbox.respec(sandbox.spec().withNetwork(policy));   // fork children inherit the live policy
@@ -86,6 +114,10 @@ final class NetworkOps {
         PortForward.checkPort("guest port", guestPort);
         if (hostPort < 0 || hostPort > 65535) {
             throw new BasaltException.InvalidArgument("host port must be between 0 (any) and 65535, got " + hostPort);
+        }
+        if (sandbox.state() == dev.basalt.api.SandboxState.PAUSED) {
+            throw new BasaltException.WrongState("sandbox " + sandbox.id() + " is PAUSED: resume it, then forward its ports "
+                    + "(the forwards it had come back with it)");
         }
         PortForward forward = network.forwardPort(sandbox.id(), guestPort, hostPort);
         sandbox.portForwards(network.portForwards(sandbox.id()));
@@ -133,6 +165,13 @@ final class NetworkOps {
             }
             if (sandbox.spec().network().mode() == NetworkMode.PROXY) {
                 continue;              // see afterTakeOver
+            }
+            if (sandbox.state() == dev.basalt.api.SandboxState.PAUSED) {
+                // no slot while paused (one a dying daemon still recorded is swept); its forwards open at its resume
+                Map<Integer, Integer> recorded = row.stored().ports() == null ? Map.of() : row.stored().ports();
+                sandbox.portForwards(recorded.entrySet().stream()
+                        .map(e -> new PortForward(row.id(), e.getKey(), "127.0.0.1", e.getValue())).toList());
+                continue;
             }
             String ns = row.stored().netns();
             if (ns == null) {

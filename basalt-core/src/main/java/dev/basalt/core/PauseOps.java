@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * paused sandbox costs disk, no memory and no process. A resume starts a VM of the same machine
  * in anonymous memory (a template clone no longer needs its template), loads the state, gives the
  * guest the time (and its own name again), and puts the running sandbox in the paused one's place;
- * then the state file is deleted. A daemon records the PAUSED state, so another basaltd process
+ * then the state file is deleted. A networked sandbox gives its network slot back while it is
+ * paused and gets one again (any: every slot looks the same from inside) when it resumes, with its
+ * port forwards on the same host ports. A daemon records the PAUSED state, so another basaltd process
  * resumes what an earlier one paused.
  */
 final class PauseOps {
@@ -108,6 +110,7 @@ final class PauseOps {
         }
         vm.kill();
         vm.awaitExit(Duration.ofSeconds(10));
+        registry.releaseNetwork(sandbox);
         runRoot.delete(sandbox.dir());
         log.info("sandbox {} paused in {} ms ({} MiB of state)", id, (System.nanoTime() - start) / 1_000_000,
                 sizeMib(target.resolve(STATE)));
@@ -150,11 +153,7 @@ final class PauseOps {
             builder.fromState(fresh, state, paused.spec().bootTimeout());
         } catch (RuntimeException e) {
             String reason = e.getMessage() + fresh.diagnostics();
-            fresh.retire();
-            if (fresh.vm() != null) {
-                fresh.vm().kill();
-            }
-            runRoot.delete(fresh.dir());
+            registry.abandon(fresh);
             throw new BasaltException.Unavailable("cannot resume sandbox " + id + " (it stays PAUSED): " + reason, e);
         }
         if (paused.expiresAt() != null) {

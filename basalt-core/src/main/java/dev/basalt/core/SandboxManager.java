@@ -271,6 +271,12 @@ public final class SandboxManager implements Sandboxes {
                 networks.ready(ready);
             }
         }
+        if (event.kind() == SandboxEvent.Kind.RESUMED) {
+            ManagedSandbox resumed = sandboxes.get(event.sandboxId());
+            if (resumed != null) {
+                networks.resumed(resumed);
+            }
+        }
         if (store != null) {
             if (event.kind() == SandboxEvent.Kind.REMOVED) {
                 store.delete(event.sandboxId());
@@ -755,7 +761,40 @@ public final class SandboxManager implements Sandboxes {
             ManagedSandbox fresh = new ManagedSandbox(paused.id(), paused.spec(), vmConfig, runRoot.create(paused.id()),
                     hypervisor, info.origin(), event -> { });
             fresh.restoreRecord(info.createdAt(), info.readyAt().orElse(null), SandboxState.STARTING, null);
+            fresh.portForwards(paused.portForwards());
+            if (SandboxNetwork.hasNic(vmConfig)) {
+                network.detach(paused.id());   // a slot recorded by a daemon that died while it paused the sandbox
+                try {
+                    fresh.networkNamespace(network.attach(paused.id(), networks.nicPolicy(paused.spec())));
+                } catch (RuntimeException e) {
+                    fresh.retire();
+                    runRoot.delete(fresh.dir());
+                    throw e;
+                }
+            }
             return fresh;
+        }
+
+        @Override
+        public void abandon(ManagedSandbox successor) {
+            successor.retire();
+            if (successor.vm() != null) {
+                successor.vm().kill();
+                successor.vm().awaitExit(Duration.ofSeconds(10));
+            }
+            if (successor.networkNamespace() != null) {
+                network.detach(successor.id());
+            }
+            runRoot.delete(successor.dir());
+        }
+
+        @Override
+        public void releaseNetwork(ManagedSandbox paused) {
+            if (paused.networkNamespace() != null) {
+                network.detach(paused.id());
+                paused.networkNamespace(null);
+                persist(paused);
+            }
         }
 
         @Override

@@ -78,10 +78,16 @@ final class SandboxNetwork implements AutoCloseable {
     private synchronized HostNetwork started() {
         if (net == null) {
             NetConfig c = configured != null ? configured : NetConfig.defaults();
-            if (c.uplink() == null) {
-                c = c.withUplink(HostNetwork.defaultUplink());
+            try {
+                if (c.uplink() == null) {
+                    c = c.withUplink(HostNetwork.defaultUplink());
+                }
+                net = HostNetwork.start(c, survivors, denials);
+            } catch (BasaltException e) {
+                // a host problem, not the caller's: say that networking is what failed, and what it needs
+                throw new BasaltException.Unavailable("sandbox networking cannot start on this host (it needs root, iproute2 "
+                        + "and nftables; --net none and --net proxy need none of them): " + e.getMessage(), e);
             }
-            net = HostNetwork.start(c, survivors, denials);
         }
         return net;
     }

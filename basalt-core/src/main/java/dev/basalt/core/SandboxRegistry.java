@@ -20,11 +20,21 @@ interface SandboxRegistry {
     void discard(ManagedSandbox sandbox);
 
     /**
-     * A new STARTING sandbox that will take {@code paused}'s place: same id, spec, origin, times;
-     * a fresh run directory; its VM {@code config}. Not visible until {@link #replace}; its events
-     * go nowhere until then.
+     * A new STARTING sandbox that will take {@code paused}'s place: same id, spec, origin, times,
+     * port forwards (opened again once it is {@linkplain #replace in place}); a fresh run directory;
+     * its VM {@code config}; a network slot of its own if the config has a NIC. Not visible until
+     * {@link #replace}; its events go nowhere until then. Give it up with {@link #abandon}.
      */
     ManagedSandbox successor(ManagedSandbox paused, VmConfig config);
+
+    /** A {@link #successor} that will not take its place: its VM killed, its run directory and network slot freed. */
+    void abandon(ManagedSandbox successor);
+
+    /**
+     * A paused sandbox's VM has exited: its network slot goes back to the pool (its policy and port
+     * forwards stay recorded for the resume). Only after the VM is gone, which held the slot's TAP.
+     */
+    void releaseNetwork(ManagedSandbox paused);
 
     /** Puts {@code fresh} in {@code old}'s place (same id) and announces it with {@code kind}. */
     void replace(ManagedSandbox old, ManagedSandbox fresh, dev.basalt.api.SandboxEvent.Kind kind);

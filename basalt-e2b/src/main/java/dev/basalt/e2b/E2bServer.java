@@ -5,12 +5,15 @@ import com.sun.net.httpserver.HttpServer;
 import dev.basalt.api.BasaltException;
 import dev.basalt.api.EventFilter;
 import dev.basalt.api.SandboxEvent;
+import dev.basalt.api.SandboxInfo;
+import dev.basalt.api.SandboxState;
 import dev.basalt.api.Sandboxes;
 import dev.basalt.e2b.control.ControlApi;
 import dev.basalt.e2b.envd.Envd;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -20,7 +23,8 @@ import org.slf4j.LoggerFactory;
 /**
  * E2B's API on one HTTP port, over a {@link Sandboxes} port: requests that name a sandbox (the
  * {@code E2b-Sandbox-Id} / {@code E2b-Sandbox-Port} headers, or {@code Host: <port>-<id>.<domain>})
- * go to that sandbox's envd ({@link Envd}), all others to the control API ({@link ControlApi}).
+ * go to that sandbox's envd ({@link Envd}) or, for another port, through {@link PortProxy} to the
+ * guest's server on that port; all others to the control API ({@link ControlApi}).
  * The JDK's HTTP server, one virtual thread per request. Closing it stops serving; the sandboxes
  * stay.
  */
@@ -33,15 +37,19 @@ public final class E2bServer implements AutoCloseable {
     private final ExecutorService executor;
     private final ControlApi control;
     private final Envd envd;
+    private final PortProxy ports;
+    private final Sandboxes port;
     private final SandboxRouting routing;
     private final AutoCloseable subscription;
 
-    private E2bServer(HttpServer server, ExecutorService executor, ControlApi control, Envd envd, SandboxRouting routing,
-                      AutoCloseable subscription) {
+    private E2bServer(HttpServer server, ExecutorService executor, ControlApi control, Envd envd, Sandboxes port,
+                      SandboxRouting routing, AutoCloseable subscription) {
         this.server = server;
         this.executor = executor;
         this.control = control;
         this.envd = envd;
+        this.port = port;
+        this.ports = new PortProxy(port);
         this.routing = routing;
         this.subscription = subscription;
     }
@@ -69,7 +77,7 @@ public final class E2bServer implements AutoCloseable {
         }
         ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("e2b-http-", 0).factory());
         server.setExecutor(executor);
-        E2bServer e2b = new E2bServer(server, executor, control, envd, new SandboxRouting(options.domain()),
+        E2bServer e2b = new E2bServer(server, executor, control, envd, port, new SandboxRouting(options.domain()),
                 () -> {
                     closeQuietly(subscription);
                     autoPause.close();
@@ -109,14 +117,31 @@ public final class E2bServer implements AutoCloseable {
         }
         if (target == null) {
             control.serve(exchange);
-        } else if (target.port() == Envd.PORT) {
-            envd.serve(exchange, target.sandboxId());
-        } else {
-            HttpJson.send(exchange, 502, new java.util.LinkedHashMap<>(java.util.Map.of(
-                    "sandboxId", target.sandboxId(), "port", target.port(), "code", 502,
-                    "message", "The sandbox is running but port is not open (Basalt forwards only envd's port "
-                            + Envd.PORT + " yet)")));
+        } else if (running(exchange, target)) {
+            if (target.port() == Envd.PORT) {
+                envd.serve(exchange, target.sandboxId());
+            } else {
+                ports.serve(exchange, target.sandboxId(), target.port());
+            }
         }
+    }
+
+    /** True if the target's sandbox runs; otherwise answers as E2B's proxy does (502, and why). */
+    private boolean running(HttpExchange exchange, SandboxRouting.Target target) throws IOException {
+        String id = target.sandboxId();
+        SandboxInfo info;
+        try {
+            info = port.inspect(id);
+        } catch (BasaltException.NotFound e) {
+            HttpJson.sandboxError(exchange, id, null, "The sandbox was not found");
+            return false;
+        }
+        if (!info.state().isLive()) {
+            HttpJson.sandboxError(exchange, id, null, "The sandbox is " + info.state().name().toLowerCase(Locale.ROOT)
+                    + (info.state() == SandboxState.PAUSED ? ": connect to it (Sandbox.connect) to resume it" : ""));
+            return false;
+        }
+        return true;
     }
 
     /** The port the server listens on (useful when it was started on port 0). */
@@ -134,6 +159,7 @@ public final class E2bServer implements AutoCloseable {
         executor.shutdownNow();
         closeQuietly(subscription);
         envd.close();
+        ports.close();
     }
 
     private static void closeQuietly(AutoCloseable c) {

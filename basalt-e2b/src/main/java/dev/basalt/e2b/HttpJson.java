@@ -36,6 +36,15 @@ public final class HttpJson {
     public record ErrorBody(int code, String message) {
     }
 
+    /** The 502 body E2B's proxy answers about a sandbox, or one of its ports, that cannot be reached. */
+    public record SandboxErrorBody(String sandboxId, String message, Integer port, int code) {
+    }
+
+    /** Sends E2B's proxy answer: 502 with {@link SandboxErrorBody}; {@code port} null for a sandbox that is gone. */
+    public static void sandboxError(HttpExchange exchange, String sandboxId, Integer port, String message) throws IOException {
+        send(exchange, 502, new SandboxErrorBody(sandboxId, message, port, 502));
+    }
+
     /** Sends {@code body} as JSON with {@code status}. */
     public static void send(HttpExchange exchange, int status, Object body) throws IOException {
         byte[] out = JSON.writeValueAsBytes(body);

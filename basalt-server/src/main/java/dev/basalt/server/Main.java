@@ -108,6 +108,12 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--net-dns", paramLabel = "IP", split = ",", description = "resolvers the sandboxes' DNS asks (default: /etc/resolv.conf's)")
     List<String> netDns;
 
+    @Option(names = "--net-prefix", paramLabel = "NAME", description = "names of this daemon's network namespaces, links and nftables table (default basalt; one per daemon on a host)")
+    String netPrefix;
+
+    @Option(names = "--net-host-namespace", paramLabel = "NETNS", description = "the named network namespace sandbox traffic is routed from and leaves by (default: basaltd's own)")
+    String netHostNamespace;
+
     public static void main(String[] args) {
         // basaltd's own logging (INFO to stderr) unless told otherwise. It is not a plain logback.xml,
         // so that programs embedding this module (the basalt CLI) keep their own.
@@ -152,7 +158,8 @@ public final class Main implements Callable<Integer> {
         if (shmDir != null) {
             config = config.withShmDir(shmDir);
         }
-        if (netSlots != null || netUplink != null || netDns != null || netSlotNetwork != null) {
+        if (netSlots != null || netUplink != null || netDns != null || netSlotNetwork != null || netPrefix != null
+                || netHostNamespace != null) {
             dev.basalt.net.NetConfig net = dev.basalt.net.NetConfig.defaults();
             if (netSlots != null) {
                 net = net.withSlots(netSlots, Math.min(net.spareSlots(), netSlots));
@@ -162,6 +169,12 @@ public final class Main implements Callable<Integer> {
             }
             if (netSlotNetwork != null) {
                 net = net.withSlotNetwork(netSlotNetwork);
+            }
+            if (netPrefix != null) {
+                net = net.withPrefix(netPrefix);
+            }
+            if (netHostNamespace != null) {
+                net = net.withHostNamespace(netHostNamespace);
             }
             if (netDns != null) {
                 net = net.withDnsUpstreams(netDns.stream().map(a -> new java.net.InetSocketAddress(a, 53)).toList());

@@ -16,6 +16,17 @@ final class ApiMessages {
                       JsonNode network, JsonNode mcp, JsonNode volumeMounts, JsonNode autoResume, JsonNode iam) {
     }
 
+    /**
+     * The {@code network} object of create (E2B's SandboxNetworkConfig). Entries of {@code allowOut}
+     * are addresses, ranges or domains and win over {@code denyOut}, which takes addresses and ranges.
+     */
+    record SandboxNetwork(java.util.List<String> allowOut, java.util.List<String> denyOut, Boolean allowPublicTraffic,
+                          String maskRequestHost, JsonNode rules, JsonNode egressProxy, JsonNode httpsPorts) {
+        /** Every field E2B's API defines; others are refused rather than ignored. */
+        static final java.util.Set<String> FIELDS = java.util.Set.of("allowOut", "denyOut", "allowPublicTraffic",
+                "maskRequestHost", "rules", "egressProxy", "httpsPorts");
+    }
+
     /** The answer of create and connect. */
     record SandboxCreated(String templateID, String sandboxID, String clientID, String envdVersion,
                           String envdAccessToken, String domain) {
@@ -34,7 +45,11 @@ final class ApiMessages {
     record SandboxDetail(String templateID, String sandboxID, String clientID, String startedAt, String endAt,
                          String envdVersion, String envdAccessToken, Boolean allowInternetAccess, String domain,
                          int cpuCount, int memoryMB, int diskSizeMB, Map<String, String> metadata, String state,
-                         Lifecycle lifecycle) {
+                         Lifecycle lifecycle, NetworkDetail network) {
+    }
+
+    /** A sandbox's egress lists as E2B shows them (allowOut wins over denyOut). */
+    record NetworkDetail(java.util.List<String> allowOut, java.util.List<String> denyOut) {
     }
 
     /** POST /sandboxes/{id}/timeout, /connect and /resume. */

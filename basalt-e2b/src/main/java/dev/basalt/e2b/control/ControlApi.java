@@ -3,6 +3,7 @@ package dev.basalt.e2b.control;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.sun.net.httpserver.HttpExchange;
 import dev.basalt.api.BasaltException;
+import dev.basalt.api.NetworkPolicy;
 import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.api.SandboxState;
@@ -153,11 +154,13 @@ public final class ControlApi {
         boolean autoPause = Boolean.TRUE.equals(body.autoPause());
         String image = options.imageOf(body.templateID());
         Map<String, String> labels = body.metadata() == null ? Map.of() : body.metadata();
+        NetworkPolicy network = Egress.policy(body.allowInternetAccess(), body.network());
         // an auto-pause sandbox has no Basalt time to live: its timeout pauses it (AutoPause)
-        SandboxSpec spec = options.baseSpec().withImage(image).withLabels(labels).withTtl(autoPause ? null : ttl);
+        SandboxSpec spec = options.baseSpec().withImage(image).withLabels(labels).withTtl(autoPause ? null : ttl)
+                .withNetwork(network);
         E2bSandbox pending = new E2bSandbox("pending", SandboxRecords.newToken(), body.templateID(),
                 body.envVars(), autoPause, body.allowInternetAccess(), null);
-        SandboxInfo info = port.create(spec);
+        SandboxInfo info = create(spec);
         E2bSandbox record = new E2bSandbox(info.id(), pending.accessToken(), pending.templateId(), pending.envVars(),
                 autoPause, pending.allowInternetAccess(), autoPause ? Instant.now().plus(ttl) : null);
         try {
@@ -173,15 +176,29 @@ public final class ControlApi {
         HttpJson.send(exchange, 201, created(record));
     }
 
+    /**
+     * Creates the sandbox; a networked one that cannot get its network (basaltd not root, no
+     * nftables, ...) is 503 with what to do, since E2B's default asks for the internet.
+     */
+    private SandboxInfo create(SandboxSpec spec) {
+        try {
+            return port.create(spec);
+        } catch (BasaltException.Unavailable | BasaltException.Internal e) {
+            if (!spec.network().mode().hasNic()) {
+                throw e;
+            }
+            throw new BasaltException.Unavailable(e.getMessage() + " (this sandbox asked for a network: allow_internet_access is on "
+                    + "unless create says false, and network rules need one too; if basaltd cannot network here — it needs root "
+                    + "and the nftables package — create it with allowInternetAccess: false)", e);
+        }
+    }
+
     private static void refuseUnsupported(NewSandbox body) {
         if (present(body.mcp())) {
             throw new BasaltException.InvalidArgument("mcp is not supported by Basalt");
         }
         if (present(body.volumeMounts())) {
             throw new BasaltException.InvalidArgument("volumeMounts are not supported by Basalt");
-        }
-        if (present(body.network())) {
-            throw new BasaltException.InvalidArgument("network rules are not supported by Basalt yet; allow_internet_access is");
         }
         if (present(body.iam())) {
             throw new BasaltException.InvalidArgument("iam tokens are not supported by Basalt");
@@ -210,9 +227,9 @@ public final class ControlApi {
         E2bSandbox record = records.getOrCreate(id, info.spec().image());
         HttpJson.send(exchange, 200, new SandboxDetail(record.templateId(), id, CLIENT_ID,
                 info.createdAt().toString(), endAt(info, record).toString(), Envd.VERSION, record.accessToken(),
-                record.allowInternetAccess(), options.domain(), info.spec().vcpus(), info.spec().memoryMib(), 0,
-                info.labels(), state(info.state()).orElseThrow(),
-                new Lifecycle(record.autoPause() ? "pause" : "kill", false)));
+                Egress.internet(record.allowInternetAccess(), info.spec().network()), options.domain(), info.spec().vcpus(),
+                info.spec().memoryMib(), 0, info.labels(), state(info.state()).orElseThrow(),
+                new Lifecycle(record.autoPause() ? "pause" : "kill", false), Egress.detail(info.spec().network())));
     }
 
     private void kill(HttpExchange exchange, String id) throws IOException {

@@ -2,7 +2,6 @@ package dev.basalt.e2b.envd;
 
 import com.sun.net.httpserver.HttpExchange;
 import dev.basalt.api.BasaltException;
-import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.Sandboxes;
 import dev.basalt.e2b.E2bSandbox;
 import dev.basalt.e2b.HttpJson;
@@ -14,15 +13,13 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * envd's API for every sandbox, served by basaltd itself: the caller routed the request to a
- * sandbox ({@code E2b-Sandbox-Id} or the host name). A sandbox that is gone or not running gets
- * the 502 answer E2B's proxy gives; then {@code /health} answers without a token, and everything
- * else needs the sandbox's access token ({@code X-Access-Token}) before it reaches {@code /files}
- * or the Connect services {@code process.Process} and {@code filesystem.Filesystem}.
+ * running sandbox ({@code E2b-Sandbox-Id} or the host name; {@code E2bServer} answers for one that
+ * is gone or not running). {@code /health} answers without a token, and everything else needs the
+ * sandbox's access token ({@code X-Access-Token}) before it reaches {@code /files} or the Connect
+ * services {@code process.Process} and {@code filesystem.Filesystem}.
  */
 public final class Envd implements AutoCloseable {
     /**
@@ -34,7 +31,6 @@ public final class Envd implements AutoCloseable {
     /** The port envd listens on in an E2B sandbox. */
     public static final int PORT = 49983;
 
-    private final Sandboxes port;
     private final SandboxRecords records;
     private final GuestUsers users;
     private final ConnectRouter<EnvdContext> router = new ConnectRouter<>(HttpJson.JSON);
@@ -43,7 +39,6 @@ public final class Envd implements AutoCloseable {
     private final FilesEndpoint files;
 
     public Envd(Sandboxes port, SandboxRecords records, Duration watchInterval) {
-        this.port = port;
         this.records = records;
         this.users = new GuestUsers(port);
         this.processes = new ProcessService(port);
@@ -53,21 +48,9 @@ public final class Envd implements AutoCloseable {
         filesystem.register(router);
     }
 
-    /** Serves one request routed to {@code sandboxId}'s envd. */
+    /** Serves one request routed to {@code sandboxId}'s envd; the caller checked that the sandbox runs. */
     public void serve(HttpExchange exchange, String sandboxId) throws IOException {
         String path = exchange.getRequestURI().getPath();
-        SandboxInfo info;
-        try {
-            info = port.inspect(sandboxId);
-        } catch (BasaltException.NotFound e) {
-            sandboxNotFound(exchange, sandboxId, "The sandbox was not found");
-            return;
-        }
-        if (!info.state().isLive()) {
-            sandboxNotFound(exchange, sandboxId, "The sandbox is " + info.state().name().toLowerCase(java.util.Locale.ROOT)
-                    + (info.state() == dev.basalt.api.SandboxState.PAUSED ? ": connect to it (Sandbox.connect) to resume it" : ""));
-            return;
-        }
         if (path.equals("/health")) {
             HttpJson.empty(exchange, 204);
             return;
@@ -125,14 +108,6 @@ public final class Envd implements AutoCloseable {
         }
         int colon = decoded.indexOf(':');
         return colon < 0 ? decoded : decoded.substring(0, colon);
-    }
-
-    private static void sandboxNotFound(HttpExchange exchange, String sandboxId, String message) throws IOException {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("sandboxId", sandboxId);
-        body.put("message", message);
-        body.put("code", 502);
-        HttpJson.send(exchange, 502, body);
     }
 
     /** Drops everything kept for a sandbox that is gone. */
