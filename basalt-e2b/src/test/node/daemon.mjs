@@ -11,6 +11,8 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { before, after } from 'node:test'
+import { Sandbox } from 'e2b'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const repo = resolve(here, '../../../..')
@@ -143,4 +145,26 @@ export async function cleanUp(daemon) {
   await daemon.dirs.internet?.stop()   // deletes every namespace of its prefix: the slots too
   rmSync(daemon.dirs.root, { recursive: true, force: true })
   rmSync(daemon.dirs.shm, { recursive: true, force: true })
+}
+
+/**
+ * For a test file: one daemon for all its tests (started before them, cleaned up after), and
+ * `create(opts)`, a Sandbox.create with a 5-minute timeout whose sandboxes are killed at the end.
+ */
+export function daemonPerFile(options) {
+  const made = []
+  const file = {
+    daemon: null,
+    async create(opts) {
+      const s = await Sandbox.create({ timeoutMs: 300_000, ...opts })
+      made.push(s)
+      return s
+    },
+  }
+  before(async () => { file.daemon = await startDaemon(options) })
+  after(async () => {
+    for (const s of made) await s.kill().catch(() => {})
+    await cleanUp(file.daemon)
+  })
+  return file
 }

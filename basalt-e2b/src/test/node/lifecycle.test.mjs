@@ -1,24 +1,13 @@
 // The control API through E2B's SDK: create, getInfo, list with metadata and state filters and
 // paging, setTimeout (the sandbox really expires), connect, kill, API keys.
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Sandbox, AuthenticationError, SandboxNotFoundError } from 'e2b'
 import { request } from 'node:http'
-import { startDaemon, cleanUp } from './daemon.mjs'
+import { daemonPerFile } from './daemon.mjs'
 
-let daemon
-const made = []
-before(async () => { daemon = await startDaemon({ args: ['--e2b-domain', 'sandbox.test'] }) })
-after(async () => {
-  for (const s of made) await s.kill().catch(() => {})
-  await cleanUp(daemon)
-})
-
-async function create(opts) {
-  const s = await Sandbox.create({ timeoutMs: 300_000, ...opts })
-  made.push(s)
-  return s
-}
+const file = daemonPerFile({ args: ['--e2b-domain', 'sandbox.test'] })
+const create = opts => file.create(opts)
 
 test('create answers what the SDK needs; getInfo shows template, metadata, times, size', async () => {
   const t0 = Date.now()
@@ -91,7 +80,7 @@ test('kill: true, then false; the sandbox is gone for envd too', async () => {
 
 test('a wrong or missing API key is refused with 401', async () => {
   await assert.rejects(Sandbox.create({ apiKey: 'not-the-right-key-at-all' }), e => e instanceof AuthenticationError)
-  const res = await fetch(daemon.url + '/v2/sandboxes')
+  const res = await fetch(file.daemon.url + '/v2/sandboxes')
   assert.equal(res.status, 401)
   const body = await res.json()
   assert.equal(body.code, 401)
@@ -102,7 +91,7 @@ test('envd is also reached by Host: <port>-<id>.<domain> (wildcard DNS deploymen
   const s = await create()
   await s.files.write('/tmp/by-host', 'routed by host')
   const get = (host, token = s.envdAccessToken) => new Promise((ok, fail) => {
-    const req = request(`${daemon.url}/files?path=/tmp/by-host`, { headers: { Host: host, 'X-Access-Token': token } }, res => {
+    const req = request(`${file.daemon.url}/files?path=/tmp/by-host`, { headers: { Host: host, 'X-Access-Token': token } }, res => {
       let body = ''
       res.on('data', c => { body += c })
       res.on('end', () => ok({ status: res.statusCode, body }))

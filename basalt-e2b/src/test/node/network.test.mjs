@@ -1,25 +1,14 @@
 // A sandbox's network through E2B's SDK, against the test-made internet of daemon.mjs: create's
 // allowInternetAccess and network rules become the sandbox's egress policy, and a server in the
 // sandbox answers through sandbox.getHost(port) (by host name, and by the E2b-Sandbox-Port header).
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
 import { Sandbox, SandboxError, ServiceBusyError } from 'e2b'
-import { startDaemon, cleanUp, API_KEY } from './daemon.mjs'
+import { startDaemon, cleanUp, daemonPerFile, API_KEY } from './daemon.mjs'
 
-let daemon
-const made = []
-before(async () => { daemon = await startDaemon({ args: ['--e2b-domain', 'sandbox.test'] }) })
-after(async () => {
-  for (const s of made) await s.kill().catch(() => {})
-  await cleanUp(daemon)
-})
-
-async function create(opts) {
-  const s = await Sandbox.create({ timeoutMs: 300_000, ...opts })
-  made.push(s)
-  return s
-}
+const file = daemonPerFile({ args: ['--e2b-domain', 'sandbox.test'] })
+const create = opts => file.create(opts)
 
 /** `wget` in the sandbox: its output, or the error it printed (no -T: the test image's busybox wget crashes with it). */
 async function wget(s, url) {
@@ -30,7 +19,7 @@ async function wget(s, url) {
 /** An HTTP request to basaltd's port with a Host header, as wildcard DNS would send it. */
 function viaHost(host, path, { method = 'GET', body } = {}) {
   return new Promise((ok, fail) => {
-    const req = request({ host: '127.0.0.1', port: daemon.port, path, method, headers: { Host: host } }, res => {
+    const req = request({ host: '127.0.0.1', port: file.daemon.port, path, method, headers: { Host: host } }, res => {
       let text = ''
       res.setEncoding('utf8')
       res.on('data', c => { text += c })
@@ -41,7 +30,7 @@ function viaHost(host, path, { method = 'GET', body } = {}) {
   })
 }
 
-const byHeader = (s, port, path, init = {}) => fetch(daemon.url + path,
+const byHeader = (s, port, path, init = {}) => fetch(file.daemon.url + path,
   { ...init, headers: { ...(init.headers ?? {}), 'E2b-Sandbox-Id': s.sandboxId, 'E2b-Sandbox-Port': String(port) } })
 
 test('internet access by default, none with allowInternetAccess: false, lists with network rules', async () => {
@@ -71,7 +60,7 @@ test('network rules Basalt cannot honour are refused with the reason', async () 
     e => e instanceof SandboxError && /^400/.test(e.message) && /not domains/.test(e.message))
   await assert.rejects(create({ network: { allowPublicTraffic: false } }),
     e => e instanceof SandboxError && /^400/.test(e.message) && /allowPublicTraffic/.test(e.message))
-  const res = await fetch(daemon.url + '/v2/sandboxes', {
+  const res = await fetch(file.daemon.url + '/v2/sandboxes', {
     method: 'POST', headers: { 'X-API-KEY': API_KEY, 'Content-Type': 'application/json' },
     body: JSON.stringify({ templateID: 'base', network: { allowOut: ['*'], denyOut: ['0.0.0.0/0'] } }),
   })
@@ -138,6 +127,6 @@ test('a basaltd that cannot network says so at create, and still makes sandboxes
     await offline.kill()
   } finally {
     await cleanUp(netless)
-    process.env.E2B_API_URL = process.env.E2B_SANDBOX_URL = daemon.url   // the SDK again to this file's daemon
+    process.env.E2B_API_URL = process.env.E2B_SANDBOX_URL = file.daemon.url   // the SDK again to this file's daemon
   }
 })

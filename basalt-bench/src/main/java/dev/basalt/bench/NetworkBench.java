@@ -12,7 +12,6 @@ import dev.basalt.net.HostNetwork;
 import dev.basalt.net.NetConfig;
 import dev.basalt.net.TestServers;
 import dev.basalt.vmm.Hypervisor;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,9 +43,7 @@ final class NetworkBench {
             inet.dnsmasq(dir, "sink.test=203.0.113.10");
             TestServers.Sink direct = inet.onClose(TestServers.sink(inet.inet, "203.0.113.10", 9000));
             TestServers.Sink proxied = inet.onClose(TestServers.sink(inet.inet, "203.0.113.10", 80));
-            NetConfig net = NetConfig.defaults().withPrefix(inet.prefix).withSlots(8, 2).withSlotNetwork("10.203.200.0/24")
-                    .withHostNamespace(inet.hostNs).withUplink(inet.uplink)
-                    .withDnsUpstreams(List.of(new InetSocketAddress(FakeInternet.DNS_IP, 53)));
+            NetConfig net = inet.netConfig(8, 2, "10.203.200.0/24");
             slots(report, net);
             ManagerConfig c = config.withNetwork(net).withRunRoot(config.runRoot().resolveSibling(config.runRoot().getFileName() + "-net"))
                     .withStateDir(Path.of(config.stateDir() + "-net"));

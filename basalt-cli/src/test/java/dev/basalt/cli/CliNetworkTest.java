@@ -9,14 +9,12 @@ import dev.basalt.net.NetConfig;
 import dev.basalt.net.TestServers;
 import dev.basalt.server.BasaltServer;
 import dev.basalt.vmm.Hypervisors;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,9 +32,7 @@ class CliNetworkTest {
             inet.dnsmasq(tmp, "allowed.test=203.0.113.10", "other.test=203.0.113.11");
             inet.onClose(TestServers.http(inet.inet, "203.0.113.10", 80));
             inet.onClose(TestServers.http(inet.inet, "203.0.113.11", 80));
-            NetConfig net = NetConfig.defaults().withPrefix(inet.prefix).withSlots(2, 1).withSlotNetwork("10.203.13.0/24")
-                    .withHostNamespace(inet.hostNs).withUplink(inet.uplink)
-                    .withDnsUpstreams(List.of(new InetSocketAddress(FakeInternet.DNS_IP, 53)));
+            NetConfig net = inet.netConfig(2, 1, "10.203.13.0/24");
             ManagerConfig config = ManagerConfig.defaults().withImagesDir(CliTest.images()).withRunRoot(tmp.resolve("run"))
                     .withStateDir(tmp.resolve("state")).withShmDir(shm).withNetwork(net);
             Path socket = tmp.resolve("basaltd.sock");

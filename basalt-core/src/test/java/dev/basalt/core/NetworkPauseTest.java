@@ -13,7 +13,6 @@ import dev.basalt.net.FakeInternet;
 import dev.basalt.net.NetConfig;
 import dev.basalt.net.TestServers;
 import dev.basalt.net.host.Commands;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,27 +39,30 @@ class NetworkPauseTest {
             inet.dnsmasq(dir, "allowed.test=203.0.113.10", "other.test=203.0.113.11");
             inet.onClose(TestServers.http(inet.inet, "203.0.113.10", 80));
             inet.onClose(TestServers.http(inet.inet, "203.0.113.11", 80));
-            NetConfig net = NetConfig.defaults().withPrefix(inet.prefix).withSlots(1, 0).withSlotNetwork("10.203.13.0/24")
-                    .withHostNamespace(inet.hostNs).withUplink(inet.uplink)
-                    .withDnsUpstreams(List.of(new InetSocketAddress(FakeInternet.DNS_IP, 53)));
+            NetConfig net = inet.netConfig(2, 0, "10.203.15.0/24");
             ManagerConfig config = RealVms.config().withRunRoot(Path.of("/tmp", "basalt-netpause-" + ProcessHandle.current().pid()))
                     .withStateDir(dir.resolve("state")).withVmsDieWithManager(false).withNetwork(net);
             SandboxSpec spec = SandboxSpec.defaults().withMemoryMib(128);
-            SandboxManager manager = new SandboxManager(config, dev.basalt.vmm.Hypervisors.detect());
-            String id = null;
-            boolean closed = false;
+            SandboxManager[] live = {new SandboxManager(config, dev.basalt.vmm.Hypervisors.detect())};
+            List<String> made = new java.util.ArrayList<>();
             try {
-                id = manager.create(spec.withNetwork(NetworkPolicy.allow("allowed.test"))).id();
-                String sid = id;
+                SandboxManager manager = live[0];
+                // two slots (a template VM needs one of its own while the first sandbox of its shape waits for
+                // it); a networked sandbox keeps one of them busy throughout
+                made.add(manager.create(spec.withNetwork(NetworkPolicy.open())).id());
+                String id = manager.create(spec.withNetwork(NetworkPolicy.allow("allowed.test"))).id();
+                made.add(id);
                 manager.exec(id, ExecRequest.of("sh", "-c", "mkdir -p /tmp/www && echo kept > /tmp/www/index.html && httpd -p 8080 -h /tmp/www"));
                 PortForward port = manager.forwardPort(id, 8080, 0);
                 assertThat(get(port)).isEqualTo("kept\n");
+                assertThatThrownBy(() -> manager.create(spec.withNetwork(NetworkPolicy.open())))
+                        .as("no slot is free while it runs").isInstanceOf(BasaltException.ResourceExhausted.class);
 
                 manager.pause(id);
                 assertThat(manager.portForwards(id)).as("nothing is forwarded while it is paused").isEmpty();
-                assertThatThrownBy(() -> manager.forwardPort(sid, 9000, 0)).isInstanceOf(BasaltException.WrongState.class)
+                assertThatThrownBy(() -> manager.forwardPort(id, 9000, 0)).isInstanceOf(BasaltException.WrongState.class)
                         .hasMessageContaining("PAUSED");
-                // the only slot is free: another networked sandbox gets it, and gives it back
+                // its slot is free: another networked sandbox gets it, and gives it back
                 String other = manager.create(spec.withNetwork(NetworkPolicy.open())).id();
                 assertThat(wget(manager, other, "http://other.test/")).contains("hello from other.test");
                 manager.remove(other);
@@ -75,28 +77,25 @@ class NetworkPauseTest {
                 // paused by one daemon, resumed by the next
                 manager.pause(id);
                 manager.close();
-                closed = true;
-                SandboxManager next = new SandboxManager(config, dev.basalt.vmm.Hypervisors.detect());
-                try {
-                    assertThat(next.inspect(id).state()).isEqualTo(SandboxState.PAUSED);
-                    next.resume(id);
-                    assertThat(next.portForwards(id)).containsExactly(port);
-                    assertThat(get(port)).isEqualTo("kept\n");
-                    assertThat(wget(next, id, "http://allowed.test/")).contains("hello from allowed.test");
-                    next.remove(id);
-                    id = null;
-                } finally {
-                    if (id != null) {
-                        next.remove(id);
-                    }
-                    next.close();
-                }
+                live[0] = null;
+                live[0] = new SandboxManager(config, dev.basalt.vmm.Hypervisors.detect());
+                SandboxManager next = live[0];
+                assertThat(next.inspect(id).state()).isEqualTo(SandboxState.PAUSED);
+                next.resume(id);
+                assertThat(next.portForwards(id)).containsExactly(port);
+                assertThat(get(port)).isEqualTo("kept\n");
+                assertThat(wget(next, id, "http://allowed.test/")).contains("hello from allowed.test");
             } finally {
-                if (!closed) {
-                    if (id != null) {
-                        manager.remove(id);
+                // a daemon-mode manager leaves its VMs running when it closes: remove what the test made first
+                if (live[0] != null) {
+                    for (String id : made) {
+                        try {
+                            live[0].remove(id);
+                        } catch (BasaltException.NotFound gone) {
+                            // removed already
+                        }
                     }
-                    manager.close();
+                    live[0].close();
                 }
                 RunRoot.deleteTree(config.runRoot());
             }

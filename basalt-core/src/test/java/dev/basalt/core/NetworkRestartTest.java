@@ -11,7 +11,6 @@ import dev.basalt.net.FakeInternet;
 import dev.basalt.net.NetConfig;
 import dev.basalt.net.TestServers;
 import dev.basalt.net.host.Commands;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,9 +36,7 @@ class NetworkRestartTest {
         try (FakeInternet inet = new FakeInternet()) {
             inet.dnsmasq(dir, "allowed.test=203.0.113.10");
             inet.onClose(TestServers.http(inet.inet, "203.0.113.10", 80));
-            NetConfig net = NetConfig.defaults().withPrefix(inet.prefix).withSlots(2, 1).withSlotNetwork("10.203.12.0/24")
-                    .withHostNamespace(inet.hostNs).withUplink(inet.uplink)
-                    .withDnsUpstreams(List.of(new InetSocketAddress(FakeInternet.DNS_IP, 53)));
+            NetConfig net = inet.netConfig(2, 1, "10.203.12.0/24");
             String run = "basalt-netrestart-" + ProcessHandle.current().pid();
             ManagerConfig config = RealVms.config().withRunRoot(Path.of("/tmp", run)).withStateDir(dir.resolve("state"))
                     .withVmsDieWithManager(false).withNetwork(net);

@@ -16,7 +16,6 @@ import dev.basalt.net.FakeInternet;
 import dev.basalt.net.NetConfig;
 import dev.basalt.net.TestServers;
 import dev.basalt.net.host.Commands;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -54,9 +53,7 @@ class NetworkTest {
             inet.dnsmasq(dir, "allowed.test=203.0.113.10", "other.test=203.0.113.11");
             inet.onClose(TestServers.http(inet.inet, "203.0.113.10", 80));
             inet.onClose(TestServers.http(inet.inet, "203.0.113.11", 80));
-            NetConfig net = NetConfig.defaults().withPrefix(inet.prefix).withSlots(4, 1).withSlotNetwork("10.203.11.0/24")
-                    .withHostNamespace(inet.hostNs).withUplink(inet.uplink)
-                    .withDnsUpstreams(List.of(new InetSocketAddress(FakeInternet.DNS_IP, 53)));
+            NetConfig net = inet.netConfig(4, 1, "10.203.11.0/24");
             String run = "basalt-nettest-" + ProcessHandle.current().pid();
             config = RealVms.config().withRunRoot(Path.of("/tmp", run)).withStateDir(Path.of("/tmp", run + "-state"))
                     .withNetwork(net);

@@ -66,6 +66,17 @@ public final class FakeInternet implements AutoCloseable {
         return c;
     }
 
+    /**
+     * A networking config whose sandboxes live in this internet: this prefix, routed from its host
+     * namespace out by its uplink, DNS upstream its dnsmasq; {@code slots} slots ({@code spare}
+     * made ahead) in {@code slotNetwork}.
+     */
+    public NetConfig netConfig(int slots, int spare, String slotNetwork) {
+        return NetConfig.defaults().withPrefix(prefix).withSlots(slots, spare).withSlotNetwork(slotNetwork)
+                .withHostNamespace(hostNs).withUplink(uplink)
+                .withDnsUpstreams(List.of(new java.net.InetSocketAddress(DNS_IP, 53)));
+    }
+
     /** Starts dnsmasq in the internet namespace on {@value #DNS_IP}:53 answering {@code name=ip} pairs. */
     public Process dnsmasq(Path dir, String... nameToIp) throws IOException {
         List<String> cmd = new ArrayList<>(inet.exec("dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",

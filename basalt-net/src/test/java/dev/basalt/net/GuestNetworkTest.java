@@ -59,9 +59,7 @@ class GuestNetworkTest {
                 inet.onClose(TestServers.https(inet.inet, ip, dir));
             }
             inet.onClose(TestServers.echo(inet.host, "0.0.0.0", 2222));   // a service of "the host itself"
-            config = NetConfig.defaults().withPrefix(inet.prefix).withSlots(3, 1).withSlotNetwork("10.203.7.0/24")
-                    .withHostNamespace(inet.hostNs).withUplink(inet.uplink)
-                    .withDnsUpstreams(List.of(new InetSocketAddress(FakeInternet.DNS_IP, 53)));
+            config = inet.netConfig(3, 1, "10.203.7.0/24");
             net = HostNetwork.start(config, List.of(), denials::add);
             Slot a = net.attach("sbx-a", NetworkPolicy.open());
             Slot b = net.attach("sbx-b", NetworkPolicy.allow("allowed.test", "*.wild.test", "rebind.test", "198.51.100.0/24"));

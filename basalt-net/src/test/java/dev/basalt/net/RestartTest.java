@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.basalt.api.NetworkPolicy;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,9 +37,7 @@ class RestartTest {
             String line = out.readLine();
             assertThat(line).as("child said: %s; stderr: %s", line, Files.readString(dir.resolve("child.err"))).startsWith("SLOTS ");
             String[] w = line.split(" ");
-            NetConfig config = NetConfig.defaults().withPrefix(inet.prefix).withSlots(3, 1).withSlotNetwork(slotNet)
-                    .withHostNamespace(inet.hostNs).withUplink(inet.uplink)
-                    .withDnsUpstreams(List.of(new InetSocketAddress(FakeInternet.DNS_IP, 53)));
+            NetConfig config = inet.netConfig(3, 1, slotNet);
             Slot keep = new Slot(Integer.parseInt(w[1]), config.slotName(Integer.parseInt(w[1])),
                     config.hostAddress(Integer.parseInt(w[1])), config.slotAddress(Integer.parseInt(w[1])));
             Slot gone = new Slot(Integer.parseInt(w[2]), config.slotName(Integer.parseInt(w[2])),
