@@ -1,5 +1,6 @@
 package dev.basalt.bench;
 
+import dev.basalt.core.RunRoot;
 import dev.basalt.grpc.RemoteSandboxes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -7,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -110,18 +110,8 @@ final class DaemonProcess implements AutoCloseable {
         ProcessHandle.allProcesses()
                 .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(run)).orElse(false))
                 .forEach(ProcessHandle::destroyForcibly);
-        deleteTree(dir);
-        deleteTree(shm);
+        RunRoot.deleteTree(dir);
+        RunRoot.deleteTree(shm);
     }
 
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

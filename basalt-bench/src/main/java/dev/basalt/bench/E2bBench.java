@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.basalt.api.ExecRequest;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.core.ManagerConfig;
+import dev.basalt.core.RunRoot;
 import dev.basalt.core.SandboxManager;
 import dev.basalt.e2b.ApiKeys;
 import dev.basalt.e2b.E2bOptions;
@@ -17,12 +18,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * E2B's SDK against basaltd, in one run: {@code Sandbox.create()} until the first
@@ -86,8 +85,8 @@ final class E2bBench {
                         viaSdk.size(), viaGrpc.size(), ROUNDS));
             }
         } finally {
-            deleteTree(work);
-            deleteTree(Path.of("/dev/shm", "basalt-e2b-bench-" + ProcessHandle.current().pid()));
+            RunRoot.deleteTree(work);
+            RunRoot.deleteTree(Path.of("/dev/shm", "basalt-e2b-bench-" + ProcessHandle.current().pid()));
         }
     }
 
@@ -178,14 +177,6 @@ final class E2bBench {
         }
     }
 
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(root)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
 
     private static List<Double> doubles(JsonNode array) {
         List<Double> out = new ArrayList<>();

@@ -4,6 +4,7 @@ import dev.basalt.api.SandboxInfo;
 import dev.basalt.api.SandboxSpec;
 import dev.basalt.core.ImageCatalog;
 import dev.basalt.core.ManagerConfig;
+import dev.basalt.core.RunRoot;
 import dev.basalt.core.SandboxManager;
 import dev.basalt.vmm.qemu.QemuHypervisor;
 import java.nio.file.Files;
@@ -73,7 +74,7 @@ public final class Main implements Callable<Integer> {
         try {
             runAll(qemu, config, report, work);
         } finally {
-            Files.deleteIfExists(work);
+            RunRoot.deleteTree(work);   // the hostile suite's tool, the E2B bench's files
         }
         if (record) {
             Report.record(docs, report.markdown(title(), Machine.describe(qemu)));
