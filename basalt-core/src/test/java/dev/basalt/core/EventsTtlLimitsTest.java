@@ -64,19 +64,22 @@ class EventsTtlLimitsTest {
     void limitsOnCountAndMemory() throws Exception {
         Path run = Files.createTempDirectory("basalt-limits");
         var config = RealVms.config().withRunRoot(run).withLimits(1, 400);
-        try (SandboxManager m = new SandboxManager(config, Hypervisors.detect())) {
-            assertThatThrownBy(() -> m.create(SandboxSpec.defaults().withMemoryMib(512)))
-                    .isInstanceOf(BasaltException.ResourceExhausted.class).hasMessageContaining("memory limit of 400 MiB");
-            SandboxInfo one = m.create(SandboxSpec.defaults());
-            assertThatThrownBy(() -> m.create(SandboxSpec.defaults()))
-                    .isInstanceOf(BasaltException.ResourceExhausted.class).hasMessageContaining("limit of 1 sandboxes");
-            assertThat(m.list()).extracting(SandboxInfo::id).containsExactly(one.id());
-            m.remove(one.id());
-            m.remove(m.create(SandboxSpec.defaults()).id());
+        try {
+            try (SandboxManager m = new SandboxManager(config, Hypervisors.detect())) {
+                assertThatThrownBy(() -> m.create(SandboxSpec.defaults().withMemoryMib(512)))
+                        .isInstanceOf(BasaltException.ResourceExhausted.class).hasMessageContaining("memory limit of 400 MiB");
+                SandboxInfo one = m.create(SandboxSpec.defaults());
+                assertThatThrownBy(() -> m.create(SandboxSpec.defaults()))
+                        .isInstanceOf(BasaltException.ResourceExhausted.class).hasMessageContaining("limit of 1 sandboxes");
+                assertThat(m.list()).extracting(SandboxInfo::id).containsExactly(one.id());
+                m.remove(one.id());
+                m.remove(m.create(SandboxSpec.defaults()).id());
+            }
+            try (var left = Files.list(run)) {
+                assertThat(left.toList()).isEmpty();
+            }
+        } finally {
+            RunRoot.deleteTree(run);   // also when an assertion failed
         }
-        try (var left = Files.list(run)) {
-            assertThat(left.toList()).isEmpty();
-        }
-        Files.delete(run);
     }
 }

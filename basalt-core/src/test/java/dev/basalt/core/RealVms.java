@@ -48,12 +48,26 @@ public final class RealVms implements ParameterResolver {
         return new SandboxManager(config(), dev.basalt.vmm.Hypervisors.detect());
     }
 
+    /**
+     * The configuration of this test run's managers: run, state and template directories named by
+     * the JVM's pid, deleted when it exits (also when no test used the shared manager, whose close
+     * deletes them too: templates in /dev/shm are memory).
+     */
     public static ManagerConfig config() {
         String run = "basalt-test-" + ProcessHandle.current().pid();
+        if (DIRS_DELETED_AT_EXIT.compareAndSet(false, true)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                RunRoot.deleteTree(Path.of("/tmp", run));
+                RunRoot.deleteTree(Path.of("/tmp", run + "-state"));
+                RunRoot.deleteTree(Path.of("/dev/shm", run));
+            }, "delete-test-dirs"));
+        }
         return ManagerConfig.defaults().withImagesDir(imagesDir()).withRunRoot(Path.of("/tmp", run))
                 .withStateDir(Path.of("/tmp", run + "-state")).withShmDir(Path.of("/dev/shm", run))
                 .withImageStore(DiskImages.sharedStore());
     }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean DIRS_DELETED_AT_EXIT = new java.util.concurrent.atomic.AtomicBoolean();
 
     public static Path imagesDir() {
         return dev.basalt.core.ImageCatalog.requireBuiltImages();

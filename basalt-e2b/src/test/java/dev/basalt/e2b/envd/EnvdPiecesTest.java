@@ -17,6 +17,20 @@ import org.junit.jupiter.api.Test;
 class EnvdPiecesTest {
 
     @Test
+    void downloadsAreGzippedOnlyWhenTheClientAsksForGzip() {
+        assertThat(FilesEndpoint.acceptsGzip("gzip")).as("E2B's SDK with gzip: true").isTrue();
+        assertThat(FilesEndpoint.acceptsGzip("GZIP;q=1, identity")).isTrue();
+        assertThat(FilesEndpoint.acceptsGzip("gzip, deflate")).as("what every fetch() sends").isFalse();
+        assertThat(FilesEndpoint.acceptsGzip("gzip, deflate, br")).isFalse();
+        assertThat(FilesEndpoint.acceptsGzip("gzip;q=0")).isFalse();
+        assertThat(FilesEndpoint.acceptsGzip("gzip;q=0.0, identity")).isFalse();
+        assertThat(FilesEndpoint.acceptsGzip("br;q=0, gzip")).isTrue();
+        assertThat(FilesEndpoint.acceptsGzip("identity")).isFalse();
+        assertThat(FilesEndpoint.acceptsGzip(null)).isFalse();
+        assertThat(FilesEndpoint.acceptsGzip(" , ")).isFalse();
+    }
+
+    @Test
     void pathsResolveAgainstTheHomeAndNeverClimbAboveRoot() {
         assertThat(GuestPaths.resolve("notes.txt", "/home/user")).isEqualTo("/home/user/notes.txt");
         assertThat(GuestPaths.resolve("~/a/../b", "/home/user")).isEqualTo("/home/user/b");
