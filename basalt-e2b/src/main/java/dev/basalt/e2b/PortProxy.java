@@ -52,6 +52,8 @@ final class PortProxy implements AutoCloseable {
     private final Sandboxes port;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient client;
+    /** The forwards this proxy made ({@code id:port}), as opposed to the user's own. */
+    private final Set<String> made = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     PortProxy(Sandboxes port) {
         this.port = port;
@@ -92,6 +94,7 @@ final class PortProxy implements AutoCloseable {
             response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
         } catch (IOException e) {
             log.debug("sandbox {} port {}: {}", sandboxId, guestPort, e.toString());
+            forgetMade(sandboxId, guestPort);
             HttpJson.sandboxError(exchange, sandboxId, guestPort, PORT_NOT_OPEN);
             return;
         } catch (InterruptedException e) {
@@ -110,13 +113,29 @@ final class PortProxy implements AutoCloseable {
             return existing;
         }
         try {
-            return port.forwardPort(sandboxId, guestPort, 0);
+            PortForward made = port.forwardPort(sandboxId, guestPort, 0);
+            this.made.add(sandboxId + ":" + guestPort);
+            return made;
         } catch (BasaltException.AlreadyExists e) {
             existing = existing(sandboxId, guestPort);     // a concurrent request made it meanwhile
             if (existing == null) {
                 throw e;
             }
             return existing;
+        }
+    }
+
+    /**
+     * Removes a forward this proxy made for a port the guest refused, so that requests for closed
+     * ports (a scan) leave no listener behind; forwards the user made stay.
+     */
+    private void forgetMade(String sandboxId, int guestPort) {
+        if (made.remove(sandboxId + ":" + guestPort)) {
+            try {
+                port.unforwardPort(sandboxId, guestPort);
+            } catch (BasaltException e) {
+                log.debug("sandbox {} port {}: {}", sandboxId, guestPort, e.getMessage());
+            }
         }
     }
 

@@ -122,6 +122,9 @@ class PortProxyTest {
                     forwards.put(guestPort, f);
                     return f;
                 }
+                case "unforwardPort":
+                    forwards.remove((Integer) args[1]);
+                    return null;
                 case "toString":
                     return "stub";
                 default:
@@ -176,6 +179,10 @@ class PortProxyTest {
             assertThat(body.get("port").asInt()).isEqualTo(port);
             assertThat(body.get("code").asInt()).isEqualTo(502);
         }
+        assertThat(forwards).as("a forward made for a refused port is removed again (a port scan leaves no listeners)")
+                .doesNotContainKeys(3000, 4000);
+        send(to(WEB, 3000, "/"));
+        assertThat(forwardsMade.get(3000).get()).isEqualTo(2);
     }
 
     @Test

@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class PortForwards implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PortForwards.class);
+    /** Forwards one sandbox may have at once: each is a listening socket of the daemon. */
+    public static final int MAX_PER_SANDBOX = 64;
     private final NetNamespace hostNs;
     private final Map<String, Forward> forwards = new ConcurrentHashMap<>();
 
@@ -42,7 +44,8 @@ public final class PortForwards implements AutoCloseable {
     /**
      * Forwards {@code bind} (port 0: any free port) to {@code guestPort} of the sandbox whose slot
      * address is {@code slotIp}. Throws {@link BasaltException.AlreadyExists} if that guest port is
-     * forwarded already or the host port is taken.
+     * forwarded already or the host port is taken, {@link BasaltException.ResourceExhausted} if the
+     * sandbox has {@value #MAX_PER_SANDBOX} forwards already.
      */
     public PortForward add(String sandboxId, String slotIp, int guestPort, InetSocketAddress bind) {
         PortForward.checkPort("guest port", guestPort);
@@ -52,6 +55,11 @@ public final class PortForwards implements AutoCloseable {
             if (existing != null) {
                 throw new BasaltException.AlreadyExists("port " + guestPort + " of sandbox " + sandboxId + " is forwarded already, from "
                         + existing.info().hostAddress() + ":" + existing.info().hostPort());
+            }
+            long held = forwards.values().stream().filter(f -> f.info().sandboxId().equals(sandboxId)).count();
+            if (held >= MAX_PER_SANDBOX) {
+                throw new BasaltException.ResourceExhausted("sandbox " + sandboxId + " has " + held + " port forwards, the most one "
+                        + "may have: remove one first (basalt port)");
             }
             ServerSocketChannel listener;
             try {
