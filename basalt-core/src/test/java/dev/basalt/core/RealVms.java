@@ -51,20 +51,43 @@ public final class RealVms implements ParameterResolver {
     /**
      * The configuration of this test run's managers: run, state and template directories named by
      * the JVM's pid, deleted when it exits (also when no test used the shared manager, whose close
-     * deletes them too: templates in /dev/shm are memory).
+     * deletes them too: templates in /dev/shm are memory), with those of test processes that are gone.
      */
     public static ManagerConfig config() {
         String run = "basalt-test-" + ProcessHandle.current().pid();
         if (DIRS_DELETED_AT_EXIT.compareAndSet(false, true)) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                RunRoot.deleteTree(Path.of("/tmp", run));
-                RunRoot.deleteTree(Path.of("/tmp", run + "-state"));
-                RunRoot.deleteTree(Path.of("/dev/shm", run));
+                deleteDirsOf(ProcessHandle.current().pid());
+                deleteDirsOfDeadTestProcesses();
             }, "delete-test-dirs"));
         }
         return ManagerConfig.defaults().withImagesDir(imagesDir()).withRunRoot(Path.of("/tmp", run))
                 .withStateDir(Path.of("/tmp", run + "-state")).withShmDir(Path.of("/dev/shm", run))
                 .withImageStore(DiskImages.sharedStore());
+    }
+
+    private static void deleteDirsOf(long pid) {
+        String run = "basalt-test-" + pid;
+        RunRoot.deleteTree(Path.of("/tmp", run));
+        RunRoot.deleteTree(Path.of("/tmp", run + "-state"));
+        RunRoot.deleteTree(Path.of("/dev/shm", run));
+    }
+
+    /**
+     * The directories of test processes that are gone: children the tests killed with SIGKILL (a
+     * daemon in its own process) have no exit of their own to delete them.
+     */
+    private static void deleteDirsOfDeadTestProcesses() {
+        try (var dirs = java.nio.file.Files.list(Path.of("/dev/shm"))) {
+            for (Path dir : dirs.toList()) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("basalt-test-(\\d+)").matcher(dir.getFileName().toString());
+                if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
+                    deleteDirsOf(Long.parseLong(m.group(1)));
+                }
+            }
+        } catch (java.io.IOException e) {
+            // nothing to sweep
+        }
     }
 
     private static final java.util.concurrent.atomic.AtomicBoolean DIRS_DELETED_AT_EXIT = new java.util.concurrent.atomic.AtomicBoolean();
