@@ -9,7 +9,8 @@ package dev.basalt.core;
  * paused), {@code restore-started} (a VM started for a state, not loaded yet: restores and fork
  * children), {@code clone-started} and {@code boot-started} (a create's VM launched, not yet READY),
  * {@code template-saved} (a template's files written, not yet published), {@code upload-streaming}
- * (part of a file sent to the guest).
+ * (part of a file sent to the guest), {@code pause-saved} (a pause's state saved and recorded, its VM
+ * not yet ended).
  */
 final class CrashPoint {
     private static final String PROPERTY = "basalt.test.crashAt";

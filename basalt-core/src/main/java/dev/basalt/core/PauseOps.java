@@ -105,6 +105,7 @@ final class PauseOps {
             throw AgentErrors.translate((RuntimeException) e, sandbox, "pause");
         }
         AgentClient toClose = sandbox.paused();
+        CrashPoint.reach("pause-saved");
         if (toClose != null) {
             toClose.close();
         }

@@ -132,8 +132,12 @@ public final class SandboxManager implements Sandboxes {
         List<Runnable> takeOvers = new java.util.ArrayList<>();
         takeOvers.add(() -> {   // VMs of unrecorded dirs (pools, template builds) and of half-made sandboxes
             var keep = kept.stream().map(SandboxStore.Row::id).collect(java.util.stream.Collectors.toSet());
-            runRoot.reapOrphans(keep);
-            cgroups.sweep(keep);
+            // a paused sandbox has no VM: one whose pause the dead daemon did not finish (state saved and
+            // recorded, VM not yet ended) leaves a VMM and a run directory to end here, not to keep
+            var running = kept.stream().filter(r -> r.state() != dev.basalt.api.SandboxState.PAUSED)
+                    .map(SandboxStore.Row::id).collect(java.util.stream.Collectors.toSet());
+            runRoot.reapOrphans(running);
+            cgroups.sweep(running);
             reapDisks(keep);
             for (var row : rows) {
                 if (row.state() == dev.basalt.api.SandboxState.STARTING) {
@@ -523,6 +527,7 @@ public final class SandboxManager implements Sandboxes {
     @Override
     public SandboxInfo resume(String id) {
         ensureOpen();
+        awaitReattached(Duration.ofSeconds(30));   // a restarted daemon first ends what an unfinished pause left running
         return pauses.resume(id);
     }
 

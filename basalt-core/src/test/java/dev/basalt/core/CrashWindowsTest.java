@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code kill -9} of a daemon-mode manager inside each window of a long operation — checkpoint,
- * fork, a fork's children, restore, upload, create (clone and boot) and template save — loses no
+ * fork, a fork's children, restore, upload, create (clone and boot), template save and pause — loses no
  * sandbox and leaks no file or process: the next manager on the same state starts at once,
  * resumes the VM the dead one left paused, rolls back sandboxes that were still being created,
  * sweeps temporary snapshot, fork and template files, and the sandbox answers again. A real daemon
@@ -66,6 +66,13 @@ class CrashWindowsTest {
         crash(tmp, "boot-started", "boot", id);
         afterRestart(tmp, id, m -> { });
         crash(tmp, "template-saved", "template", id);
+        afterRestart(tmp, id, m -> { });
+        crash(tmp, "pause-saved", "pause", id);                  // recorded PAUSED, its VM still running
+        try (SandboxManager m = new SandboxManager(Child.config(tmp), Hypervisors.detect())) {
+            assertThat(m.inspect(id).state()).isEqualTo(SandboxState.PAUSED);
+            m.resume(id);   // the VM the dead daemon left is ended, its run directory made anew
+            assertThat(m.exec(id, ExecRequest.of("cat", "/root/mark")).stdoutText()).isEqualTo("mark\n");
+        }
         afterRestart(tmp, id, m -> { });
 
         try (SandboxManager m = new SandboxManager(Child.config(tmp), Hypervisors.detect())) {
@@ -212,6 +219,7 @@ class CrashWindowsTest {
                 case "create" -> m.create(SandboxSpec.defaults());
                 case "boot" -> m.create(SandboxSpec.defaults().withColdBoot(true));
                 case "template" -> m.create(SandboxSpec.defaults().withMemoryMib(200));
+                case "pause" -> m.pause(id);
                 default -> throw new IllegalArgumentException(args[1]);
             }
             System.out.println("the operation finished: the crash point was not reached");
